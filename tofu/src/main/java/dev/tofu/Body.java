@@ -1,0 +1,96 @@
+package dev.tofu;
+
+import dev.tofu.internal.message.ByteBuf;
+
+import java.nio.ByteBuffer;
+import java.util.Objects;
+
+/**
+ * The body of a {@link Message}: opaque bytes.
+ *
+ * <p>Any size is accepted while building; {@link ChannelGroup#post(Message)} rejects bodies over
+ * 65535 bytes (split larger data into several messages linked by {@code more}). The storage is kept
+ * when the message returns to the pool, so reuse allocates nothing.
+ *
+ * <p>Ownership: changing calls throw {@link IllegalStateException} unless the application owns the
+ * message. Not thread-safe, like the message it belongs to.
+ */
+public final class Body {
+    private final Message message;
+    private final ByteBuf bytes;
+
+    Body(Message message, ByteBuf bytes) {
+        this.message = message;
+        this.bytes = bytes;
+    }
+
+    /**
+     * Appends all of {@code src}.
+     *
+     * @return this body, for chaining
+     * @throws IllegalStateException if the application does not own the message
+     */
+    public Body append(byte[] src) {
+        return append(src, 0, src.length);
+    }
+
+    /**
+     * Appends {@code len} bytes of {@code src} starting at {@code off}.
+     *
+     * @return this body, for chaining
+     * @throws IndexOutOfBoundsException if the range is outside {@code src}
+     * @throws IllegalStateException     if the application does not own the message
+     */
+    public Body append(byte[] src, int off, int len) {
+        Objects.requireNonNull(src, "src");
+        message.checkWritable();
+        bytes.append(src, off, len);
+        return this;
+    }
+
+    /**
+     * Appends the remaining bytes of {@code src} and advances its position to its limit.
+     *
+     * @return this body, for chaining
+     * @throws IllegalStateException if the application does not own the message
+     */
+    public Body append(ByteBuffer src) {
+        Objects.requireNonNull(src, "src");
+        message.checkWritable();
+        bytes.append(src);
+        return this;
+    }
+
+    /**
+     * Empties the body, keeping its storage.
+     *
+     * @throws IllegalStateException if the application does not own the message
+     */
+    public void clear() {
+        message.checkWritable();
+        bytes.clear();
+    }
+
+    /** Returns the body's length in bytes. */
+    public int length() {
+        return bytes.length();
+    }
+
+    /** Returns a copy of the body's bytes. */
+    public byte[] toByteArray() {
+        return bytes.toByteArray();
+    }
+
+    /**
+     * Returns a read-only view of the body whose {@code remaining()} equals {@link #length()}. The
+     * view shares the message's storage: it is valid only while the application owns the message.
+     */
+    public ByteBuffer asReadOnlyBuffer() {
+        return ByteBuffer.wrap(bytes.array(), 0, bytes.length()).asReadOnlyBuffer();
+    }
+
+    @Override
+    public String toString() {
+        return "Body[" + bytes.length() + " bytes]";
+    }
+}

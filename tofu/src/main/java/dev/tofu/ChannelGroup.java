@@ -1,0 +1,67 @@
+package dev.tofu;
+
+import java.time.Duration;
+
+/**
+ * A channel group: a receive queue plus the channels it owns (PROTOCOL.md §6.3–§6.7). Every message
+ * for one of its channels (received frames, engine notices, returned messages) arrives in its queue,
+ * in order; {@link #updateReceiver} adds messages of the application's own.
+ *
+ * <p>Threads: {@link #post}, {@link #updateReceiver} and {@link #close} are safe from any thread and
+ * never block on the network. One thread at a time calls {@link #waitReceive}; a second concurrent
+ * caller gets {@link TofuException} with {@link Status#NOT_ALLOWED}.
+ */
+public interface ChannelGroup extends AutoCloseable {
+    /** A timeout that waits forever. */
+    Duration INFINITE = Duration.ofSeconds(Long.MAX_VALUE, 999_999_999);
+    /** One second. */
+    Duration SEC = Duration.ofSeconds(1);
+
+    /**
+     * Validates {@code message} (PROTOCOL.md §2.2), hands it to the engine and returns its prepared
+     * header. A HelloRequest or WelcomeRequest posted with channel 0 opens a new channel, whose
+     * number the returned header holds; a message id of 0 is replaced by the next process-wide id.
+     * Nothing has been sent when this returns: results arrive through {@link #waitReceive}.
+     *
+     * <p>On success the engine owns the message; the application must not use it again. On failure
+     * the message stays with the application and its status is set to the error's.
+     *
+     * @return the header as prepared: assigned channel and message id, origin application, status 0
+     * @throws TofuException         with the status of the first rule the message breaks,
+     *                               {@link Status#SHUTDOWN_STARTED} after the group or engine closed
+     * @throws IllegalStateException if the application does not own the message
+     */
+    BinaryHeader post(Message message);
+
+    /**
+     * Returns the next message of this group's queue, waiting up to {@code timeout}; {@code null} on
+     * timeout. {@link Duration#ZERO} polls; {@link #INFINITE} waits forever. The application owns the
+     * returned message: {@link Ampe#put} it, close it, or post it again as a reply.
+     *
+     * <p>Classify what arrives by {@link Message#origin()} first, then status, then opcode.
+     *
+     * @throws TofuException {@link Status#SHUTDOWN_STARTED} once the group is destroyed or the engine
+     *                       closed (also for a caller blocked here at that moment);
+     *                       {@link Status#NOT_ALLOWED} if another thread is already waiting
+     */
+    Message waitReceive(Duration timeout);
+
+    /**
+     * Adds a message to this group's queue and wakes the waiting receiver. With {@code null} the
+     * engine adds a fresh Signal (origin engine, status {@link Status#RECEIVER_UPDATE}, channel 0,
+     * message id 0); otherwise {@code message} is delivered as is except origin application and
+     * status {@link Status#RECEIVER_UPDATE}, and the engine owns it from now on. Never blocks.
+     *
+     * @throws TofuException         {@link Status#SHUTDOWN_STARTED} if the group is gone
+     * @throws IllegalStateException if the application does not own {@code message}
+     */
+    void updateReceiver(Message message);
+
+    /**
+     * Destroys this group, exactly as {@link Ampe#destroy(ChannelGroup)}: its channels close
+     * silently, queued messages return to the pool, a blocked {@link #waitReceive} wakes with
+     * {@link Status#SHUTDOWN_STARTED}. Idempotent.
+     */
+    @Override
+    void close();
+}

@@ -1,0 +1,131 @@
+package dev.tofu;
+
+/**
+ * The settings of a {@link Reactor}; immutable. Start from {@link #DEFAULT} or {@link #of(int, int)}
+ * and change one setting at a time with the {@code withX} methods.
+ *
+ * <p>Pool sizes follow tofu (PROTOCOL.md §6.1): 0 means the default (16 initial, 64 max), and a max
+ * below the initial count given as 0 is raised to it. Explicit values must satisfy
+ * {@code 0 <= initial <= max <= 65535}; {@code receiveQueueCapacity} must be at least 1.
+ *
+ * @see Reactor#create(Options)
+ */
+public final class Options {
+    /** Default number of messages the pool starts with. */
+    public static final int DEFAULT_INITIAL_POOL_MSGS = 16;
+    /** Default largest number of idle messages the pool keeps. */
+    public static final int DEFAULT_MAX_POOL_MSGS = 64;
+    /** Default number of received frames a group queues before its readers wait. */
+    public static final int DEFAULT_RECEIVE_QUEUE_CAPACITY = 1024;
+    /** Largest pool setting (tofu's limit). */
+    public static final int MAX_POOL_SETTING = 65535;
+
+    /** 16 initial pool messages, 64 max, a receive queue of 1024 frames per group. */
+    public static final Options DEFAULT = new Options(DEFAULT_INITIAL_POOL_MSGS, DEFAULT_MAX_POOL_MSGS,
+            DEFAULT_RECEIVE_QUEUE_CAPACITY);
+
+    private final int initialPoolMsgs;
+    private final int maxPoolMsgs;
+    private final int receiveQueueCapacity;
+
+    private Options(int initialPoolMsgs, int maxPoolMsgs, int receiveQueueCapacity) {
+        this.initialPoolMsgs = initialPoolMsgs;
+        this.maxPoolMsgs = maxPoolMsgs;
+        this.receiveQueueCapacity = receiveQueueCapacity;
+    }
+
+    /**
+     * Returns options with the given pool sizes and the default receive queue capacity.
+     *
+     * @param initialPoolMsgs messages the pool starts with; 0 = 16
+     * @param maxPoolMsgs     most idle messages the pool keeps; 0 = 64 (or the initial count, if larger)
+     * @throws IllegalArgumentException for a negative value, a value over 65535, or initial > max
+     */
+    public static Options of(int initialPoolMsgs, int maxPoolMsgs) {
+        return pool(initialPoolMsgs, maxPoolMsgs, DEFAULT_RECEIVE_QUEUE_CAPACITY);
+    }
+
+    /** Returns the number of messages the pool starts with. */
+    public int initialPoolMsgs() {
+        return initialPoolMsgs;
+    }
+
+    /** Returns the largest number of idle messages the pool keeps. */
+    public int maxPoolMsgs() {
+        return maxPoolMsgs;
+    }
+
+    /**
+     * Returns how many received frames a group's queue holds before the channels' readers wait (and
+     * TCP flow control pushes back on the senders). Engine notices are never refused for lack of room.
+     */
+    public int receiveQueueCapacity() {
+        return receiveQueueCapacity;
+    }
+
+    /**
+     * Returns a copy with another initial pool size (rules as in {@link #of(int, int)}).
+     *
+     * @throws IllegalArgumentException as {@link #of(int, int)}
+     */
+    public Options withInitialPoolMsgs(int initialPoolMsgs) {
+        return pool(initialPoolMsgs, maxPoolMsgs, receiveQueueCapacity);
+    }
+
+    /**
+     * Returns a copy with another largest idle pool size (rules as in {@link #of(int, int)}).
+     *
+     * @throws IllegalArgumentException as {@link #of(int, int)}
+     */
+    public Options withMaxPoolMsgs(int maxPoolMsgs) {
+        return pool(initialPoolMsgs, maxPoolMsgs, receiveQueueCapacity);
+    }
+
+    /**
+     * Returns a copy with another receive queue capacity.
+     *
+     * @param receiveQueueCapacity at least 1
+     * @throws IllegalArgumentException if below 1
+     */
+    public Options withReceiveQueueCapacity(int receiveQueueCapacity) {
+        if (receiveQueueCapacity < 1) {
+            throw new IllegalArgumentException("receiveQueueCapacity must be >= 1, got " + receiveQueueCapacity);
+        }
+        return new Options(initialPoolMsgs, maxPoolMsgs, receiveQueueCapacity);
+    }
+
+    private static Options pool(int initial, int max, int capacity) {
+        if (initial < 0 || max < 0) {
+            throw new IllegalArgumentException("pool sizes must not be negative, got " + initial + "/" + max);
+        }
+        if (initial > MAX_POOL_SETTING || max > MAX_POOL_SETTING) {
+            throw new IllegalArgumentException("pool sizes must be at most 65535, got " + initial + "/" + max);
+        }
+        if (initial != 0 && max != 0 && initial > max) {
+            throw new IllegalArgumentException("initialPoolMsgs " + initial + " > maxPoolMsgs " + max);
+        }
+        int i = initial == 0 ? DEFAULT_INITIAL_POOL_MSGS : initial;
+        int m = max == 0 ? Math.max(DEFAULT_MAX_POOL_MSGS, i) : max;
+        if (m < i) {
+            m = i; // only reachable when initial was 0 and max explicit but below the default initial
+        }
+        return new Options(i, m, capacity);
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof Options other && other.initialPoolMsgs == initialPoolMsgs
+                && other.maxPoolMsgs == maxPoolMsgs && other.receiveQueueCapacity == receiveQueueCapacity;
+    }
+
+    @Override
+    public int hashCode() {
+        return (initialPoolMsgs * 31 + maxPoolMsgs) * 31 + receiveQueueCapacity;
+    }
+
+    @Override
+    public String toString() {
+        return "Options[initialPoolMsgs=" + initialPoolMsgs + ", maxPoolMsgs=" + maxPoolMsgs
+                + ", receiveQueueCapacity=" + receiveQueueCapacity + "]";
+    }
+}

@@ -1,0 +1,41 @@
+package dev.tofu;
+
+import java.util.Objects;
+
+/**
+ * The error a tofu call raises, carrying the {@link Status} that names it (tofu's {@code AmpeError}).
+ *
+ * <p>Thrown synchronously by calls that fail; failures that happen later, on the network, come back
+ * as engine messages instead.
+ */
+public class TofuException extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
+    private final Status status;
+
+    /**
+     * Creates an exception for a status.
+     *
+     * @param status the status, not {@code null}
+     */
+    public TofuException(Status status) {
+        this(status, null);
+    }
+
+    /**
+     * Creates an exception for a status with a detail message.
+     *
+     * @param status the status, not {@code null}
+     * @param detail what went wrong, or {@code null}
+     */
+    public TofuException(Status status, String detail) {
+        super(detail == null ? Objects.requireNonNull(status, "status").name()
+                : Objects.requireNonNull(status, "status").name() + ": " + detail);
+        this.status = status;
+    }
+
+    /** Returns the status that names this error. */
+    public Status status() {
+        return status;
+    }
+}

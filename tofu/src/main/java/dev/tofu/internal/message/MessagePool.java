@@ -1,0 +1,233 @@
+package dev.tofu.internal.message;
+
+import dev.tofu.AllocationStrategy;
+import dev.tofu.Message;
+import dev.tofu.Status;
+import dev.tofu.TofuException;
+
+import java.util.ArrayDeque;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * The shared message pool of one engine (PROTOCOL.md §6.2).
+ *
+ * <p>Invariants: at most {@code maxIdle} idle messages; every idle message is owned by
+ * {@link Owner#POOL}, is fully cleared, and sits in {@code idle} exactly once; a message leaves the
+ * pool only through a successful pop, so no message is ever handed to two holders. Order is LIFO.
+ *
+ * <p>Threads: every method may be called from any thread. {@code lock} guards {@code idle},
+ * {@code closed} and {@code waiters}; nothing inside the lock blocks except
+ * {@link #awaitForEngine}'s condition wait, which releases it. No {@code synchronized} (virtual
+ * threads must not pin), no per-thread caches.
+ */
+public final class MessagePool {
+    private static final MessageAccess ACCESS = MessageAccess.get();
+
+    private final int maxIdle;
+    private final ReentrantLock lock = new ReentrantLock();
+    private final Condition refilled = lock.newCondition();
+    private final ArrayDeque<Message> idle;   // guarded by lock; head = most recently put
+    private boolean closed;                   // guarded by lock
+    private int waiters;                      // guarded by lock: threads in awaitForEngine
+    private final AtomicLong created = new AtomicLong();
+    private final AtomicLong dropped = new AtomicLong();
+
+    /**
+     * Creates a pool holding {@code initial} fresh messages, keeping at most {@code maxIdle} idle.
+     */
+    public MessagePool(int initial, int maxIdle) {
+        if (initial < 0 || maxIdle < initial) {
+            throw new IllegalArgumentException("need 0 <= initial <= maxIdle, got " + initial + "/" + maxIdle);
+        }
+        this.maxIdle = maxIdle;
+        this.idle = new ArrayDeque<>(Math.max(16, maxIdle));
+        for (int i = 0; i < initial; i++) {
+            Message m = newMessage();
+            ACCESS.setOwner(m, Owner.POOL);
+            idle.push(m);
+        }
+    }
+
+    /**
+     * Hands a message to the application (API {@code Ampe.get}).
+     *
+     * @return a cleared message owned by the application; {@code null} only for
+     *         {@link AllocationStrategy#POOL_ONLY} when no message is idle
+     * @throws TofuException {@link Status#SHUTDOWN_STARTED} after {@link #close()}
+     */
+    public Message get(AllocationStrategy strategy) {
+        Message m = take(Owner.APPLICATION);
+        if (m == null && strategy == AllocationStrategy.ALWAYS) {
+            m = newMessage();
+        }
+        return m;
+    }
+
+    /**
+     * Takes an idle message for the engine's own use (reading a frame), never creating one.
+     *
+     * @return a cleared message owned by the engine, or {@code null} if none is idle or the pool is
+     *         closed
+     */
+    public Message tryTakeForEngine() {
+        lock.lock();
+        try {
+            if (closed) {
+                return null;
+            }
+            return popLocked(Owner.ENGINE);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * Waits up to {@code nanos} for an idle message for the engine; returns {@code null} on timeout,
+     * when the pool closes, or when {@link #wakeWaiters()} is called (the caller re-checks why).
+     */
+    public Message awaitForEngine(long nanos) throws InterruptedException {
+        lock.lock();
+        try {
+            if (closed) {
+                return null;
+            }
+            Message m = popLocked(Owner.ENGINE);
+            if (m != null || nanos <= 0) {
+                return m;
+            }
+            waiters++;
+            try {
+                refilled.awaitNanos(nanos);
+            } finally {
+                waiters--;
+            }
+            return closed ? null : popLocked(Owner.ENGINE);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Wakes every thread in {@link #awaitForEngine} (used when a channel closes). */
+    public void wakeWaiters() {
+        lock.lock();
+        try {
+            refilled.signalAll();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * Takes a message from the application into the pool (API {@code Ampe.put}). Does nothing for
+     * {@code null} or a message the application does not own (posted, or already in a pool). Drops
+     * the message for the garbage collector when the pool is full or closed.
+     */
+    public void put(Message m) {
+        if (m == null || !ACCESS.casOwner(m, Owner.APPLICATION, Owner.POOL)) {
+            return;
+        }
+        keep(m);
+    }
+
+    /** Returns a message the engine owns (written, or discarded) to the pool. */
+    public void recycle(Message m) {
+        if (m == null || !ACCESS.casOwner(m, Owner.ENGINE, Owner.POOL)) {
+            return;
+        }
+        keep(m);
+    }
+
+    /** Closes the pool: later {@code get} fails, later {@code put} drops, idle messages are released. */
+    public void close() {
+        lock.lock();
+        try {
+            closed = true;
+            idle.clear();
+            refilled.signalAll();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Returns the number of idle messages. */
+    public int idleCount() {
+        lock.lock();
+        try {
+            return idle.size();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Returns the most idle messages the pool keeps. */
+    public int maxIdle() {
+        return maxIdle;
+    }
+
+    /** Returns how many messages this pool has created since it was made. */
+    public long createdCount() {
+        return created.get();
+    }
+
+    /** Returns how many messages were dropped because the pool was full or closed. */
+    public long droppedCount() {
+        return dropped.get();
+    }
+
+    /** Returns whether the pool is closed. */
+    public boolean isClosed() {
+        lock.lock();
+        try {
+            return closed;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private Message take(int newOwner) {
+        lock.lock();
+        try {
+            if (closed) {
+                throw new TofuException(Status.SHUTDOWN_STARTED, "the reactor is closed");
+            }
+            return popLocked(newOwner);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private Message popLocked(int newOwner) {
+        Message m = idle.poll();
+        if (m != null) {
+            ACCESS.setOwner(m, newOwner);
+        }
+        return m;
+    }
+
+    private void keep(Message m) {
+        ACCESS.clear(m);
+        ACCESS.setHome(m, this);
+        lock.lock();
+        try {
+            if (!closed && idle.size() < maxIdle) {
+                idle.push(m);
+                if (waiters > 0) {
+                    refilled.signal();
+                }
+                return;
+            }
+        } finally {
+            lock.unlock();
+        }
+        dropped.incrementAndGet();
+    }
+
+    private Message newMessage() {
+        Message m = new Message();
+        ACCESS.setHome(m, this);
+        created.incrementAndGet();
+        return m;
+    }
+}

@@ -1,0 +1,149 @@
+package dev.tofu.internal.wire;
+
+import dev.tofu.Message;
+import dev.tofu.internal.message.ByteBuf;
+import dev.tofu.internal.message.MessageAccess;
+
+import java.io.EOFException;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.ReadableByteChannel;
+
+/**
+ * Reads frames from a blocking byte channel (PROTOCOL.md §1.7): exactly 16 header bytes, then
+ * exactly {@code thl} text-header bytes, then exactly {@code bl} body bytes, across as many reads as
+ * the channel needs. Reads through a small buffer so several small frames cost one system call.
+ *
+ * <p>Never allocates more than a frame's declared lengths (at most 65535 + 65535 bytes, into the
+ * message's own buffers). Errors: {@link EOFException} when the stream ends inside a frame,
+ * {@link ProtocolViolationException} for a frame §1.8 rejects, and the channel's own
+ * {@link IOException}s. Nothing else.
+ *
+ * <p>Threads: one reader per connection, used only by that connection's reader thread.
+ */
+public final class FrameReader {
+    /** Default size of the read buffer. */
+    public static final int DEFAULT_BUFFER = 8 * 1024;
+
+    private static final MessageAccess ACCESS = MessageAccess.get();
+
+    private final ReadableByteChannel in;
+    private final ByteBuffer buffer;          // read mode: unread bytes are [position, limit)
+    private final byte[] header = new byte[FrameHeader.SIZE];
+
+    /** Creates a reader with a {@link #DEFAULT_BUFFER}-byte buffer. */
+    public FrameReader(ReadableByteChannel in) {
+        this(in, DEFAULT_BUFFER);
+    }
+
+    /** Creates a reader with a {@code bufferSize}-byte buffer (at least 16). */
+    public FrameReader(ReadableByteChannel in, int bufferSize) {
+        this.in = in;
+        this.buffer = ByteBuffer.allocate(Math.max(FrameHeader.SIZE, bufferSize));
+        this.buffer.flip();
+    }
+
+    /**
+     * Reads and decodes the next header into {@code h}.
+     *
+     * @return {@code false} if the stream ended cleanly before the first byte of a frame
+     * @throws EOFException if the stream ends inside the header
+     */
+    public boolean readHeader(FrameHeader h) throws IOException {
+        int got = 0;
+        while (got < FrameHeader.SIZE) {
+            if (!buffer.hasRemaining() && !fill()) {
+                if (got == 0) {
+                    return false;
+                }
+                throw new EOFException("stream ended after " + got + " of 16 header bytes");
+            }
+            int n = Math.min(buffer.remaining(), FrameHeader.SIZE - got);
+            buffer.get(header, got, n);
+            got += n;
+        }
+        h.decode(header, 0);
+        return true;
+    }
+
+    /**
+     * Reads the text headers and body that {@code h} announces into {@code m}, and sets {@code m}'s
+     * binary header from {@code h}: origin cleared (§1.8), status and more passed through, the wire
+     * channel number kept (the engine replaces it with its own).
+     *
+     * @throws EOFException if the stream ends inside the frame
+     */
+    public void readSections(FrameHeader h, Message m) throws IOException {
+        readFully(ACCESS.headers(m), h.thl, "text headers");
+        readFully(ACCESS.body(m), h.bl, "body");
+        ACCESS.setChannel(m, h.channel);
+        ACCESS.setOpCodeRaw(m, h.opCode());
+        ACCESS.setMore(m, h.more());
+        ACCESS.setStatusRaw(m, h.status);
+        ACCESS.setMessageId(m, h.messageId);
+        ACCESS.setFromEngine(m, false);
+    }
+
+    /**
+     * Reads one whole frame into {@code m} after checking it against §1.8.
+     *
+     * @return {@code false} if the stream ended cleanly before the frame
+     * @throws ProtocolViolationException if the header is not acceptable (nothing after it is read)
+     * @throws EOFException               if the stream ends inside the frame
+     */
+    public boolean readFrame(FrameHeader h, Message m) throws IOException {
+        if (!readHeader(h)) {
+            return false;
+        }
+        ReceiveRules.check(h);
+        readSections(h, m);
+        return true;
+    }
+
+    /** Returns whether unread bytes are already buffered (a next frame may be complete). */
+    public boolean hasBuffered() {
+        return buffer.hasRemaining();
+    }
+
+    private void readFully(ByteBuf dst, int len, String what) throws IOException {
+        dst.setLength(len);
+        byte[] array = dst.array();
+        int got = Math.min(buffer.remaining(), len);
+        buffer.get(array, 0, got);
+        if (got == len) {
+            return;
+        }
+        if (len - got >= buffer.capacity()) {
+            // Large remainder: read straight into the message, skipping the copy.
+            ByteBuffer direct = ByteBuffer.wrap(array, got, len - got);
+            while (direct.hasRemaining()) {
+                if (in.read(direct) < 0) {
+                    throw new EOFException("stream ended inside the " + what + " (" + direct.position() + " of " + len + " bytes)");
+                }
+            }
+            return;
+        }
+        while (got < len) {
+            if (!fill()) {
+                throw new EOFException("stream ended inside the " + what + " (" + got + " of " + len + " bytes)");
+            }
+            int n = Math.min(buffer.remaining(), len - got);
+            buffer.get(array, got, n);
+            got += n;
+        }
+    }
+
+    /** Refills the empty buffer with at least one byte; false at end of stream. */
+    private boolean fill() throws IOException {
+        buffer.clear();
+        try {
+            int n;
+            do {
+                n = in.read(buffer);
+            } while (n == 0);
+            return n > 0;
+        } finally {
+            buffer.flip();
+        }
+    }
+}
