@@ -41,6 +41,7 @@ public final class Message implements AutoCloseable {
     @SuppressWarnings("unused") // accessed through OWNER
     private volatile int owner = Owner.APPLICATION;
     private MessagePool home;
+    private int engineTag;   // engine bookkeeping (for example "counts against the receive bound")
 
     private int channel;
     private int opCode;      // raw 0..15
@@ -251,6 +252,7 @@ public final class Message implements AutoCloseable {
         more = false;
         status = 0;
         messageId = 0;
+        engineTag = 0;
         headerBytes.clear();
         bodyBytes.clear();
     }
@@ -335,6 +337,16 @@ public final class Message implements AutoCloseable {
         @Override
         public void clear(Message m) {
             m.clearAll();
+        }
+
+        @Override
+        public int tag(Message m) {
+            return m.engineTag;
+        }
+
+        @Override
+        public void setTag(Message m, int tag) {
+            m.engineTag = tag;
         }
     }
 }

@@ -82,4 +82,10 @@ public abstract class MessageAccess {
 
     /** Clears header, text headers and body, whoever owns the message. */
     public abstract void clear(Message m);
+
+    /** Returns the engine's bookkeeping tag (0 unless the engine set one; cleared with the message). */
+    public abstract int tag(Message m);
+
+    /** Sets the engine's bookkeeping tag. */
+    public abstract void setTag(Message m, int tag);
 }
