@@ -33,6 +33,7 @@ public final class MessagePool {
     private int waiters;                      // guarded by lock: threads in awaitForEngine
     private final AtomicLong created = new AtomicLong();
     private final AtomicLong dropped = new AtomicLong();
+    private final AtomicLong adopted = new AtomicLong();
 
     /**
      * Creates a pool holding {@code initial} fresh messages, keeping at most {@code maxIdle} idle.
@@ -171,6 +172,24 @@ public final class MessagePool {
         return created.get();
     }
 
+    /**
+     * Creates a fresh message belonging to this pool (not taken from the idle ones), owned by
+     * {@code owner}: the engine's notices, so internal traffic never consumes pooled messages.
+     */
+    public Message create(int owner) {
+        Message m = newMessage();
+        ACCESS.setOwner(m, owner);
+        return m;
+    }
+
+    /**
+     * Returns how many messages of this pool are out: created or adopted, minus idle, minus dropped.
+     * At rest (no channel open, every queue empty, the application holding nothing) it is 0.
+     */
+    public long outstanding() {
+        return created.get() + adopted.get() - idleCount() - dropped.get();
+    }
+
     /** Returns how many messages were dropped because the pool was full or closed. */
     public long droppedCount() {
         return dropped.get();
@@ -208,7 +227,10 @@ public final class MessagePool {
 
     private void keep(Message m) {
         ACCESS.clear(m);
-        ACCESS.setHome(m, this);
+        if (ACCESS.home(m) != this) {
+            adopted.incrementAndGet(); // a message from elsewhere joins this pool
+            ACCESS.setHome(m, this);
+        }
         lock.lock();
         try {
             if (!closed && idle.size() < maxIdle) {

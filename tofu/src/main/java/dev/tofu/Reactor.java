@@ -1,0 +1,61 @@
+package dev.tofu;
+
+import dev.tofu.internal.engine.Engine;
+
+import java.util.Objects;
+
+/**
+ * The engine: one message pool, one channel-number space, and the virtual threads that serve its
+ * channels (tofu's {@code Reactor}). Create one per application (several are allowed and fully
+ * independent), use it through {@link #ampe()}, and close it when done.
+ *
+ * <pre>{@code
+ * try (Reactor reactor = Reactor.create(Options.DEFAULT)) {
+ *     Ampe ampe = reactor.ampe();
+ *     ChannelGroup group = ampe.create();
+ *     ...
+ * }
+ * }</pre>
+ *
+ * <p>Threads: every method is safe from any thread. No thread runs until a channel opens, and
+ * {@link #close()} leaves none behind.
+ */
+public final class Reactor implements AutoCloseable {
+    private final Engine engine;
+
+    private Reactor(Options options) {
+        this.engine = new Engine(options);
+    }
+
+    /**
+     * Creates a reactor.
+     *
+     * @param options pool and queue settings; {@link Options#DEFAULT} for the defaults
+     * @return the new reactor
+     */
+    public static Reactor create(Options options) {
+        return new Reactor(Objects.requireNonNull(options, "options"));
+    }
+
+    /** Creates a reactor with {@link Options#DEFAULT}. */
+    public static Reactor create() {
+        return create(Options.DEFAULT);
+    }
+
+    /** Returns the application interface: groups and the message pool. */
+    public Ampe ampe() {
+        return engine;
+    }
+
+    /**
+     * Closes the reactor: later calls raise {@link Status#SHUTDOWN_STARTED}; every group is destroyed
+     * (blocked {@link ChannelGroup#waitReceive} calls wake with {@link Status#SHUTDOWN_STARTED}),
+     * every channel closes silently (sockets reset, UDS listener files removed), every queued or
+     * in-flight message is dropped, the channel threads are joined and the pool is closed.
+     * Idempotent.
+     */
+    @Override
+    public void close() {
+        engine.close();
+    }
+}

@@ -1,0 +1,164 @@
+package dev.tofu.internal.engine;
+
+import dev.tofu.Message;
+import dev.tofu.Status;
+import dev.tofu.internal.engine.ChannelLifecycle.CloseCause;
+import dev.tofu.internal.message.MessageAccess;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * What every channel shares: its number, owning group, lifecycle, the virtual threads that serve
+ * it, and the close bundle (PROTOCOL.md §5.6).
+ *
+ * <p>Invariants: the channel's jobs (accept, connect, read, write) each run on a virtual thread of
+ * their own, counted in {@code liveJobs}, which starts at 1 (a start-up token released by
+ * {@link #released()} once the first jobs are started). The thread that brings the count to 0 runs
+ * {@link #finish()}: after every job has ended, so no frame read before the close can be delivered
+ * after the close Signal. {@link #finish()} delivers the bundle (trigger, unsent messages, one close
+ * Signal) unless the close is silent, then releases the number. Only the lifecycle decides who
+ * closes; {@link #beginClose} is safe from any thread and idempotent.
+ */
+abstract class Channel {
+    private static final Logger LOG = LoggerFactory.getLogger(Channel.class);
+    static final MessageAccess ACCESS = MessageAccess.get();
+
+    final Engine engine;
+    final Group group;
+    final ChannelLifecycle life;
+    volatile int number;               // set once by bind() before any job starts
+    volatile long channelMessageId;    // §5.6: id carried by the close Signal
+    /** Engine threads alive in this process, across every engine (for leak checks). */
+    static final AtomicInteger LIVE_THREADS = new AtomicInteger();
+
+    private final AtomicInteger liveJobs = new AtomicInteger(1);
+    private final List<Thread> threads = new CopyOnWriteArrayList<>();
+
+    Channel(Engine engine, Group group, boolean open, long channelMessageId) {
+        this.engine = engine;
+        this.group = group;
+        this.life = new ChannelLifecycle(open);
+        this.channelMessageId = channelMessageId;
+    }
+
+    /** Sets the channel number (before any job starts). */
+    void bind(int number) {
+        this.number = number;
+    }
+
+    /** A short name for logs and thread names. */
+    abstract String kind();
+
+    /** Closes the socket(s) so blocked jobs return; idempotent, never blocks on the network. */
+    abstract void closeTransport();
+
+    /** Returns the messages posted but not written, in order, and refuses later ones. */
+    abstract List<Message> drainUnsent();
+
+    /** Called by post() for a message on this channel: takes it, or throws without taking it. */
+    abstract void accept(Message m, int opCode);
+
+    /** Extra clean-up after the bundle (UDS files). */
+    void afterClose() {
+    }
+
+    /** Starts a close with {@code reason}; returns whether this call started it. */
+    final boolean beginClose(Status reason, Message trigger) {
+        return beginClose(new CloseCause(reason, trigger, false));
+    }
+
+    /** Starts a silent close (group destroy, engine close). */
+    final boolean beginSilentClose() {
+        return beginClose(new CloseCause(Status.CHANNEL_CLOSED, null, true));
+    }
+
+    final boolean beginClose(CloseCause cause) {
+        if (!life.beginClose(cause)) {
+            return false;
+        }
+        LOG.debug("channel {} ({}) closing: {}{}", number, kind(), cause.reason(), cause.silent() ? " (silent)" : "");
+        closeTransport();
+        engine.pool.wakeWaiters(); // a reader waiting for a pooled message re-checks the lifecycle
+        return true;
+    }
+
+    /** Starts one job on a named virtual thread. */
+    final void startJob(String role, Runnable job) {
+        liveJobs.incrementAndGet();
+        Thread t = Thread.ofVirtual().name("tofu-ch-" + number + "-" + role).unstarted(() -> {
+            try {
+                job.run();
+            } catch (Throwable e) {
+                LOG.warn("channel {} ({}) {} job failed unexpectedly", number, kind(), role, e);
+                beginClose(Status.UNKNOWN_ERROR, null);
+            } finally {
+                released();
+                LIVE_THREADS.decrementAndGet();
+            }
+        });
+        threads.add(t);
+        LIVE_THREADS.incrementAndGet();
+        t.start();
+    }
+
+    /** Ends a job (or the start-up token); the last one finishes the channel. */
+    final void released() {
+        if (liveJobs.decrementAndGet() == 0) {
+            finish();
+        }
+    }
+
+    /** Waits until every job thread has ended or the deadline passes; returns whether all ended. */
+    final boolean awaitTermination(long deadlineNanos) throws InterruptedException {
+        for (Thread t : threads) {
+            long left = deadlineNanos - System.nanoTime();
+            if (left <= 0 || !t.join(java.time.Duration.ofNanos(left))) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** Returns whether every job has ended and the close completed. */
+    final boolean isFinished() {
+        return life.state() == ChannelLifecycle.State.CLOSED;
+    }
+
+    private void finish() {
+        if (beginClose(new CloseCause(Status.UNKNOWN_ERROR, null, false))) {
+            LOG.warn("channel {} ({}): every job ended without a close; closing it", number, kind());
+        }
+        if (!life.finish()) {
+            return;
+        }
+        CloseCause cause = life.cause();
+        closeTransport();
+        List<Message> unsent = drainUnsent();
+        if (cause.silent()) {
+            engine.pool.recycle(cause.trigger());
+            unsent.forEach(engine.pool::recycle);
+        } else {
+            if (cause.trigger() != null) {
+                group.deliverNotice(stamp(cause.trigger(), cause.reason()));
+            }
+            for (Message m : unsent) {
+                group.deliverNotice(stamp(m, cause.reason()));
+            }
+            group.deliverNotice(engine.notice(number, Status.CHANNEL_CLOSED, channelMessageId));
+        }
+        afterClose();
+        engine.table.release(number, this);
+        group.forget(this);
+        LOG.debug("channel {} ({}) closed: {}, {} unsent returned", number, kind(), cause.reason(), unsent.size());
+    }
+
+    static Message stamp(Message m, Status reason) {
+        ACCESS.setFromEngine(m, true);
+        ACCESS.setStatusRaw(m, reason.code());
+        return m;
+    }
+}

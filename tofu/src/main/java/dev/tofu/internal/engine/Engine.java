@@ -1,0 +1,207 @@
+package dev.tofu.internal.engine;
+
+import dev.tofu.AllocationStrategy;
+import dev.tofu.Ampe;
+import dev.tofu.ChannelGroup;
+import dev.tofu.Message;
+import dev.tofu.Options;
+import dev.tofu.Status;
+import dev.tofu.TofuException;
+import dev.tofu.internal.message.MessageAccess;
+import dev.tofu.internal.message.MessagePool;
+import dev.tofu.internal.message.Owner;
+import dev.tofu.internal.message.PostRules;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.net.StandardSocketOptions;
+import java.nio.channels.SocketChannel;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * One engine (tofu's {@code Reactor}): the message pool, the channel table and the groups.
+ *
+ * <p>Invariants: a channel number is bound in {@code table} from the moment post() or accept
+ * creates its channel until that channel's finisher has delivered its last message; a group is in
+ * {@code groups} until destroyed. Once {@code shutdown} is set, no group or channel is created and
+ * every group is destroyed before the pool closes.
+ *
+ * <p>Threads: every public method is safe from any thread. The engine has no thread of its own:
+ * each channel's jobs run on the channel's virtual threads.
+ */
+public final class Engine implements Ampe {
+    private static final Logger LOG = LoggerFactory.getLogger(Engine.class);
+    private static final MessageAccess ACCESS = MessageAccess.get();
+    /** How long close()/destroy() wait for a group's channel threads to end. */
+    static final long TERMINATION_NANOS = java.util.concurrent.TimeUnit.SECONDS.toNanos(10);
+
+    final Options options;
+    final MessagePool pool;
+    final ChannelTable<Channel> table = new ChannelTable<>();
+    private final Set<Group> groups = ConcurrentHashMap.newKeySet();
+    private final AtomicBoolean shutdown = new AtomicBoolean();
+
+    /** Creates an engine with the given options; no thread runs until a channel opens. */
+    public Engine(Options options) {
+        this.options = options;
+        this.pool = new MessagePool(options.initialPoolMsgs(), options.maxPoolMsgs());
+    }
+
+    @Override
+    public ChannelGroup create() {
+        checkRunning();
+        Group g = new Group(this, options.receiveQueueCapacity());
+        groups.add(g);
+        if (shutdown.get()) { // close() may have missed it
+            groups.remove(g);
+            g.destroy();
+            throw new TofuException(Status.SHUTDOWN_STARTED, "the reactor is closing");
+        }
+        return g;
+    }
+
+    @Override
+    public void destroy(ChannelGroup group) {
+        if (!(group instanceof Group g) || g.engine != this) {
+            throw new TofuException(Status.INVALID_CHANNEL_GROUP, "the group belongs to another reactor");
+        }
+        g.destroy();
+        groups.remove(g);
+    }
+
+    @Override
+    public Message get(AllocationStrategy strategy) {
+        if (strategy == null) {
+            throw new NullPointerException("strategy");
+        }
+        checkRunning();
+        return pool.get(strategy);
+    }
+
+    @Override
+    public void put(Message message) {
+        pool.put(message);
+    }
+
+    /** Closes every group (waking blocked receivers), every channel, then the pool. Idempotent. */
+    public void close() {
+        if (!shutdown.compareAndSet(false, true)) {
+            return;
+        }
+        for (Group g : List.copyOf(groups)) {
+            g.destroy();
+            groups.remove(g);
+        }
+        pool.close();
+        LOG.debug("engine closed");
+    }
+
+    /** Returns whether close() has started. */
+    public boolean isShutdown() {
+        return shutdown.get();
+    }
+
+    /** Returns the engine's pool (for statistics and tests). */
+    public MessagePool pool() {
+        return pool;
+    }
+
+    /** Returns how many engine threads are alive in this process, across every engine. */
+    public static int liveThreads() {
+        return Channel.LIVE_THREADS.get();
+    }
+
+    /** Returns the number of open channels. */
+    public int openChannels() {
+        return table.size();
+    }
+
+    // ---- channel creation (called by Group.post and by listeners) ---------------------------
+
+    int openListener(Group g, Message welcome) {
+        ListenerChannel ch = new ListenerChannel(this, g, welcome.messageId());
+        int n = allocate(ch, welcome);
+        ACCESS.setChannel(welcome, n);
+        if (!g.register(ch)) {
+            table.release(n, ch);
+            throw PostRules.fail(welcome, Status.SHUTDOWN_STARTED, "the group is destroyed");
+        }
+        return n;
+    }
+
+    int openClient(Group g, Message hello) {
+        IoChannel ch = new IoChannel(this, g, true, hello.messageId());
+        int n = allocate(ch, hello);
+        ACCESS.setChannel(hello, n);
+        if (!g.register(ch)) {
+            table.release(n, ch);
+            throw PostRules.fail(hello, Status.SHUTDOWN_STARTED, "the group is destroyed");
+        }
+        return n;
+    }
+
+    void openAccepted(Group g, SocketChannel accepted) {
+        IoChannel ch = new IoChannel(this, g, false, 0);
+        int n;
+        try {
+            n = table.allocate(ch);
+        } catch (TofuException e) {
+            LOG.warn("refusing a connection: no channel number left");
+            closeQuietly(accepted);
+            return;
+        }
+        ch.bind(n);
+        try {
+            if (accepted.getLocalAddress() instanceof java.net.InetSocketAddress) {
+                accepted.setOption(StandardSocketOptions.TCP_NODELAY, true);
+                accepted.setOption(StandardSocketOptions.SO_LINGER, 0);
+            }
+        } catch (IOException e) {
+            LOG.debug("channel {}: socket options failed", n, e);
+        }
+        if (!g.register(ch)) {
+            ch.beginSilentClose();
+        }
+        LOG.debug("channel {} (server) accepted", n);
+        ch.startAccepted(accepted);
+    }
+
+    private int allocate(Channel ch, Message m) {
+        try {
+            int n = table.allocate(ch);
+            ch.bind(n);
+            return n;
+        } catch (TofuException e) {
+            throw PostRules.fail(m, e.status(), e.getMessage());
+        }
+    }
+
+    /** A fresh engine Signal (not taken from the idle pool; put() adds it to the pool). */
+    Message notice(int channel, Status status, long messageId) {
+        Message m = pool.create(Owner.ENGINE);
+        ACCESS.setOpCodeRaw(m, Opcodes.SIGNAL);
+        ACCESS.setFromEngine(m, true);
+        ACCESS.setStatusRaw(m, status.code());
+        ACCESS.setChannel(m, channel);
+        ACCESS.setMessageId(m, messageId);
+        return m;
+    }
+
+    private void checkRunning() {
+        if (shutdown.get()) {
+            throw new TofuException(Status.SHUTDOWN_STARTED, "the reactor is closed");
+        }
+    }
+
+    private static void closeQuietly(SocketChannel s) {
+        try {
+            s.close();
+        } catch (IOException e) {
+            LOG.debug("close failed", e);
+        }
+    }
+}

@@ -1,0 +1,232 @@
+package dev.tofu.internal.engine;
+
+import dev.tofu.BinaryHeader;
+import dev.tofu.ChannelGroup;
+import dev.tofu.Message;
+import dev.tofu.OpCode;
+import dev.tofu.Origin;
+import dev.tofu.Status;
+import dev.tofu.TofuException;
+import dev.tofu.internal.message.MessageAccess;
+import dev.tofu.internal.message.Owner;
+import dev.tofu.internal.message.PostRules;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * A channel group: a {@link GroupQueue} plus the channels it owns (PROTOCOL.md §6.3–§6.7).
+ *
+ * <p>Invariants: every message for one of its channels goes to {@code queue} or, once the queue is
+ * closed, back to the pool; a channel is in {@code channels} from creation until its finisher ran.
+ * After {@code destroyed} is set no channel joins (register re-checks after adding, and destroy
+ * closes everything it finds after setting the flag, so either side sees the other).
+ *
+ * <p>Threads: {@link #post}, {@link #updateReceiver} and {@link #close} from any thread;
+ * {@link #waitReceive} from one thread at a time (the queue enforces it); deliveries from the
+ * channels' virtual threads.
+ */
+public final class Group implements ChannelGroup {
+    private static final Logger LOG = LoggerFactory.getLogger(Group.class);
+    private static final MessageAccess ACCESS = MessageAccess.get();
+
+    final Engine engine;
+    private final GroupQueue queue;
+    private final Set<Channel> channels = ConcurrentHashMap.newKeySet();
+    private final AtomicBoolean destroyed = new AtomicBoolean();
+    private final CountDownLatch destroyDone = new CountDownLatch(1);
+
+    Group(Engine engine, int frameCapacity) {
+        this.engine = engine;
+        this.queue = new GroupQueue(frameCapacity);
+    }
+
+    @Override
+    public BinaryHeader post(Message m) {
+        if (m == null) {
+            throw new TofuException(Status.NULL_MESSAGE, "post(null)");
+        }
+        if (!ACCESS.casOwner(m, Owner.APPLICATION, Owner.ENGINE)) {
+            throw new IllegalStateException("post: the message is owned by the "
+                    + Owner.name(ACCESS.owner(m)) + ", not the application (posted twice, or used after put?)");
+        }
+        try {
+            OpCode op = PostRules.prepare(m);
+            if (destroyed.get() || engine.isShutdown()) {                           // rule 13
+                throw PostRules.fail(m, Status.SHUTDOWN_STARTED, "the group or reactor is closed");
+            }
+            switch (op) {
+                case WELCOME_REQUEST -> {
+                    ListenerChannel ch = (ListenerChannel) engine.table.get(engine.openListener(this, m));
+                    BinaryHeader h = header(m, op);
+                    ch.start(m);
+                    return h;
+                }
+                case HELLO_REQUEST -> {
+                    IoChannel ch = (IoChannel) engine.table.get(engine.openClient(this, m));
+                    BinaryHeader h = header(m, op);
+                    ch.startClient(m);
+                    return h;
+                }
+                default -> {
+                    Channel ch = engine.table.get(m.channel());
+                    if (ch == null) {                                                   // rule 10
+                        throw PostRules.fail(m, Status.INVALID_CHANNEL_NUMBER, "no open channel " + m.channel());
+                    }
+                    if (ch.group != this) {                                             // rule 11
+                        throw PostRules.fail(m, Status.INVALID_CHANNEL_GROUP, "channel " + m.channel() + " belongs to another group");
+                    }
+                    BinaryHeader h = header(m, op);
+                    ch.accept(m, op.code());
+                    return h;
+                }
+            }
+        } catch (RuntimeException e) {
+            ACCESS.setOwner(m, Owner.APPLICATION); // nothing took it: it stays with the caller
+            throw e;
+        }
+    }
+
+    @Override
+    public Message waitReceive(Duration timeout) {
+        long nanos = toNanos(timeout);
+        Message m = queue.take(nanos);
+        if (m != null) {
+            ACCESS.setOwner(m, Owner.APPLICATION);
+        }
+        return m;
+    }
+
+    @Override
+    public void updateReceiver(Message message) {
+        if (destroyed.get()) {
+            throw new TofuException(Status.SHUTDOWN_STARTED, "the group is destroyed");
+        }
+        Message m;
+        if (message == null) {
+            m = engine.notice(0, Status.RECEIVER_UPDATE, 0);
+        } else {
+            if (!ACCESS.casOwner(message, Owner.APPLICATION, Owner.ENGINE)) {
+                throw new IllegalStateException("updateReceiver: the message is owned by the "
+                        + Owner.name(ACCESS.owner(message)) + ", not the application");
+            }
+            m = message;
+            ACCESS.setFromEngine(m, false);
+            ACCESS.setStatusRaw(m, Status.RECEIVER_UPDATE.code());
+        }
+        if (!queue.putNotice(m)) {
+            if (message != null) {
+                ACCESS.setOwner(message, Owner.APPLICATION);
+            }
+            throw new TofuException(Status.SHUTDOWN_STARTED, "the group is destroyed");
+        }
+    }
+
+    @Override
+    public void close() {
+        engine.destroy(this);
+    }
+
+    /** Closes every channel silently, empties the queue into the pool, waits for the channels' threads. */
+    void destroy() {
+        if (!destroyed.compareAndSet(false, true)) {
+            awaitDestroyed();
+            return;
+        }
+        try {
+            for (Channel ch : channels) {
+                ch.beginSilentClose();
+            }
+            for (Message m : queue.close()) {
+                engine.pool.recycle(m);
+            }
+            long deadline = System.nanoTime() + Engine.TERMINATION_NANOS;
+            for (Channel ch : List.copyOf(channels)) {
+                try {
+                    if (!ch.awaitTermination(deadline)) {
+                        LOG.warn("channel {} did not end within the shutdown deadline", ch.number);
+                    }
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    break;
+                }
+            }
+            LOG.debug("group destroyed");
+        } finally {
+            destroyDone.countDown();
+        }
+    }
+
+    /** Adds a new channel; false (and nothing added) if the group is destroyed. */
+    boolean register(Channel ch) {
+        channels.add(ch);
+        if (destroyed.get()) {
+            channels.remove(ch);
+            return false;
+        }
+        return true;
+    }
+
+    /** Removes a finished channel. */
+    void forget(Channel ch) {
+        channels.remove(ch);
+    }
+
+    /** Delivers a received frame, waiting while the queue is full; false if the group is gone. */
+    boolean deliverFrame(Message m) throws InterruptedException {
+        if (queue.putFrame(m)) {
+            return true;
+        }
+        engine.pool.recycle(m);
+        return false;
+    }
+
+    /** Delivers an engine notice (never waits); recycles it if the group is gone. */
+    void deliverNotice(Message m) {
+        if (!queue.putNotice(m)) {
+            engine.pool.recycle(m);
+        }
+    }
+
+    /** Returns whether this group is destroyed. */
+    public boolean isDestroyed() {
+        return destroyed.get();
+    }
+
+    /** Returns the number of messages waiting in the queue. */
+    public int queued() {
+        return queue.size();
+    }
+
+    private void awaitDestroyed() {
+        try {
+            destroyDone.await();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private static BinaryHeader header(Message m, OpCode op) {
+        return new BinaryHeader(m.channel(), op, Origin.APPLICATION, m.more(), Status.SUCCESS, m.messageId());
+    }
+
+    private static long toNanos(Duration timeout) {
+        if (timeout == null) {
+            throw new NullPointerException("timeout");
+        }
+        if (timeout.isNegative() || timeout.isZero()) {
+            return 0;
+        }
+        try {
+            return timeout.toNanos();
+        } catch (ArithmeticException e) {
+            return Long.MAX_VALUE;
+        }
+    }
+}

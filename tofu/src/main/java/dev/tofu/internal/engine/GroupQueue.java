@@ -1,0 +1,285 @@
+package dev.tofu.internal.engine;
+
+import dev.tofu.Message;
+import dev.tofu.Status;
+import dev.tofu.TofuException;
+import dev.tofu.internal.message.MessageAccess;
+
+import org.jctools.queues.MpmcUnboundedXaddArrayQueue;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * The receive queue of one channel group (PROTOCOL.md §6.3, §6.5, §6.7): many producers, one
+ * blocking consumer at a time, FIFO across frames and notices.
+ *
+ * <p>Who calls what: channel reader virtual threads call {@link #putFrame} (it parks while
+ * {@code frameCapacity} frames are queued, so the reader stops reading and TCP flow control
+ * throttles the peer); engine code and application threads ({@code updateReceiver}) call
+ * {@link #putNotice}, which never waits and is never refused for room, so a notice is never lost
+ * and cannot deadlock, even when the consumer itself posts it; the application thread in
+ * {@code waitReceive} calls {@link #take}; whoever destroys the group calls {@link #close}.
+ *
+ * <p>Invariants: every message added is handed out exactly once, either by {@link #take} or in the
+ * list {@link #close} returns, and a put that returns false added nothing; after {@code close}
+ * returns, nothing is added any more and the queue is empty. At most one thread is inside
+ * {@code take}. {@code queuedFrames <= frameCapacity}: a producer holds one {@code framePermits}
+ * permit per queued frame (after close the permits no longer mean anything).
+ *
+ * <p>Guards: {@code queue} is a lock-free MPMC queue (MPMC, not MPSC, so {@code close} may drain
+ * while the consumer polls; each element is polled by exactly one of them). {@code state} packs the
+ * closed bit and the number of producers inside their add section; producers enter and leave it
+ * with atomic increments, and {@code close} parks until it reads "closed, none inside" before
+ * draining, which is what makes close-versus-put race-free. {@code consumer} is CAS-claimed by
+ * {@code take}; {@code waiter} is written only by the consumer; {@code closer} is CAS-claimed once.
+ * The tag of a queued message (1 = frame, 0 = notice) is owned by the queue while it holds the
+ * message. No locks, no {@code synchronized}: only parking.
+ */
+public final class GroupQueue {
+    private static final MessageAccess ACCESS = MessageAccess.get();
+    private static final int FRAME = 1;
+    private static final int NOTICE = 0;
+    private static final int CLOSED = Integer.MIN_VALUE;   // sign bit of state
+    private static final int CHUNK = 128;
+
+    private final int frameCapacity;
+    private final MpmcUnboundedXaddArrayQueue<Message> queue = new MpmcUnboundedXaddArrayQueue<>(CHUNK);
+    private final Semaphore framePermits;                               // one permit per free frame slot
+    private final AtomicInteger frames = new AtomicInteger();           // frames queued now
+    private final AtomicInteger state = new AtomicInteger();            // CLOSED bit | producers inside
+    private final AtomicReference<Thread> consumer = new AtomicReference<>(); // thread inside take
+    private final AtomicReference<Thread> closer = new AtomicReference<>();   // thread that closed
+    private volatile Thread waiter;                                      // consumer, while it may park
+
+    /**
+     * Creates an open, empty queue.
+     *
+     * @param frameCapacity how many frames may be queued before {@link #putFrame} waits, at least 1
+     */
+    public GroupQueue(int frameCapacity) {
+        if (frameCapacity < 1) {
+            throw new IllegalArgumentException("frameCapacity must be >= 1, got " + frameCapacity);
+        }
+        this.frameCapacity = frameCapacity;
+        this.framePermits = new Semaphore(frameCapacity);
+    }
+
+    /**
+     * Adds a frame read from a socket, parking while {@code frameCapacity} frames are queued.
+     * Called by channel reader threads, never by the consumer (it would wait for itself).
+     *
+     * @return true if added; false if the queue is closed (before or while waiting), in which case
+     *         the caller still owns {@code m}
+     * @throws InterruptedException if interrupted while waiting for room (nothing added)
+     */
+    public boolean putFrame(Message m) throws InterruptedException {
+        Objects.requireNonNull(m, "m");
+        if (isClosed()) {
+            return false;
+        }
+        framePermits.acquire(); // parks; released by take, or by close (see passOnAfterClose)
+        if (!enter()) {
+            framePermits.release(); // pass the permit on: close wakes waiting producers in a chain
+            return false;
+        }
+        try {
+            ACCESS.setTag(m, FRAME);
+            frames.incrementAndGet();
+            queue.offer(m);
+        } finally {
+            exit(); // volatile RMW after the offer: a consumer that reads state afterwards sees m
+        }
+        wakeConsumer();
+        return true;
+    }
+
+    /**
+     * Adds an engine notice or an {@code updateReceiver} message. Never waits, never refused for
+     * room; may be called from any thread, the consumer's included.
+     *
+     * @return true if added; false if the queue is closed, in which case the caller still owns
+     *         {@code m}
+     */
+    public boolean putNotice(Message m) {
+        Objects.requireNonNull(m, "m");
+        if (!enter()) {
+            return false;
+        }
+        try {
+            ACCESS.setTag(m, NOTICE);
+            queue.offer(m);
+        } finally {
+            exit(); // volatile RMW after the offer: a consumer that reads state afterwards sees m
+        }
+        wakeConsumer();
+        return true;
+    }
+
+    /**
+     * Takes the next message in arrival order (the single consumer: {@code waitReceive}).
+     *
+     * <p>If the calling thread is interrupted while waiting, returns {@code null} as on a timeout
+     * and leaves the interrupt status set.
+     *
+     * @param timeoutNanos 0 polls, {@link Long#MAX_VALUE} waits forever, otherwise the most to wait
+     * @return the message, now owned by the caller, or {@code null} on timeout
+     * @throws TofuException {@link Status#SHUTDOWN_STARTED} once the queue is closed (also wakes a
+     *         waiting consumer); {@link Status#NOT_ALLOWED} if another thread is inside take
+     */
+    public Message take(long timeoutNanos) {
+        Thread me = Thread.currentThread();
+        if (!consumer.compareAndSet(null, me)) {
+            throw new TofuException(Status.NOT_ALLOWED, "another thread is already waiting on this group");
+        }
+        try {
+            // consumer CAS before the state read; close writes state before reading consumer (Dekker)
+            checkOpen();
+            Message m = queue.poll();
+            if (m != null) {
+                return handOut(m);
+            }
+            if (timeoutNanos <= 0) {
+                return null;
+            }
+            return awaitMessage(me, timeoutNanos);
+        } finally {
+            consumer.set(null);
+        }
+    }
+
+    /**
+     * Closes the queue: later puts return false, later takes throw {@link Status#SHUTDOWN_STARTED},
+     * a waiting consumer and every producer waiting in {@link #putFrame} wake. Waits (parks) until
+     * every producer already inside its add section has left it, which is never long: that section
+     * does not block.
+     *
+     * @return every message still queued (the caller returns them to the pool); empty on a second
+     *         call
+     */
+    public List<Message> close() {
+        Thread me = Thread.currentThread();
+        if (!closer.compareAndSet(null, me)) {
+            return List.of();
+        }
+        // closer written before the CLOSED bit: a producer whose exit sees CLOSED also sees closer
+        state.getAndUpdate(s -> s | CLOSED);
+        framePermits.release(); // every producer that acquires after close passes its permit on
+        Thread c = consumer.get(); // read after the CLOSED write: a consumer we miss reads CLOSED itself
+        if (c != null) {
+            LockSupport.unpark(c);
+        }
+        boolean interrupted = false;
+        while (state.get() != CLOSED) { // producers still inside; the last one out unparks us
+            LockSupport.park(this);
+            interrupted |= Thread.interrupted(); // do not let a pending interrupt turn park into a spin
+        }
+        if (interrupted) {
+            me.interrupt();
+        }
+        // No producer can add any more; the consumer may still poll concurrently, each element
+        // goes to exactly one of us.
+        List<Message> left = new ArrayList<>();
+        Message m;
+        while ((m = queue.poll()) != null) {
+            if (ACCESS.tag(m) == FRAME) {
+                ACCESS.setTag(m, NOTICE);
+                frames.decrementAndGet();
+            }
+            left.add(m);
+        }
+        return left;
+    }
+
+    /** Returns whether {@link #close} has been called. */
+    public boolean isClosed() {
+        return state.get() < 0;
+    }
+
+    /** Returns how many messages (frames and notices) are queued; a snapshot. */
+    public int size() {
+        return queue.size();
+    }
+
+    /** Returns how many frames are queued; a snapshot, at most {@code frameCapacity}. */
+    public int queuedFrames() {
+        return frames.get();
+    }
+
+    /** Returns how many frames may be queued before {@link #putFrame} waits. */
+    public int frameCapacity() {
+        return frameCapacity;
+    }
+
+    private Message awaitMessage(Thread me, long timeoutNanos) {
+        boolean forever = timeoutNanos == Long.MAX_VALUE;
+        long deadline = forever ? 0L : System.nanoTime() + timeoutNanos;
+        waiter = me; // volatile write before the state read and poll below; producers: offer, state RMW, read waiter
+        try {
+            for (;;) {
+                checkOpen();
+                Message m = queue.poll();
+                if (m != null) {
+                    return handOut(m);
+                }
+                if (me.isInterrupted()) {
+                    return null;
+                }
+                if (forever) {
+                    LockSupport.park(this);
+                } else {
+                    long left = deadline - System.nanoTime();
+                    if (left <= 0) {
+                        return null;
+                    }
+                    LockSupport.parkNanos(this, left);
+                }
+            }
+        } finally {
+            waiter = null;
+        }
+    }
+
+    private Message handOut(Message m) {
+        if (ACCESS.tag(m) == FRAME) {
+            ACCESS.setTag(m, NOTICE);
+            frames.decrementAndGet(); // before the permit goes back, so frames never exceeds capacity
+            framePermits.release();   // wakes one producer parked in putFrame
+        }
+        return m;
+    }
+
+    private void checkOpen() {
+        if (state.get() < 0) { // volatile read: orders after waiter/consumer writes (see callers)
+            throw new TofuException(Status.SHUTDOWN_STARTED, "the channel group is closed");
+        }
+    }
+
+    /** Enters the add section; false (and not inside) if closed. */
+    private boolean enter() {
+        if (state.getAndIncrement() < 0) {
+            exit();
+            return false;
+        }
+        return true;
+    }
+
+    /** Leaves the add section; the last producer out of a closed queue wakes the closer. */
+    private void exit() {
+        if (state.decrementAndGet() == CLOSED) {
+            LockSupport.unpark(closer.get()); // closer was set before CLOSED, so it is not null
+        }
+    }
+
+    private void wakeConsumer() {
+        Thread w = waiter; // volatile read after exit()'s RMW: either we see w or w sees our message
+        if (w != null) {
+            LockSupport.unpark(w);
+        }
+    }
+}

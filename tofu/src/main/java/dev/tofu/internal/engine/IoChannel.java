@@ -1,0 +1,319 @@
+package dev.tofu.internal.engine;
+
+import dev.tofu.Address;
+import dev.tofu.Message;
+import dev.tofu.Status;
+import dev.tofu.TofuException;
+import dev.tofu.internal.message.PostRules;
+import dev.tofu.internal.wire.FrameHeader;
+import dev.tofu.internal.wire.FrameReader;
+import dev.tofu.internal.wire.FrameWriter;
+import dev.tofu.internal.wire.ProtocolViolationException;
+import dev.tofu.internal.wire.ReceiveRules;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.EOFException;
+import java.io.IOException;
+import java.net.ConnectException;
+import java.net.InetSocketAddress;
+import java.net.SocketException;
+import java.net.StandardProtocolFamily;
+import java.net.StandardSocketOptions;
+import java.net.UnixDomainSocketAddress;
+import java.nio.channels.ClosedChannelException;
+import java.nio.channels.SocketChannel;
+import java.nio.channels.UnresolvedAddressException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A connected channel (client or accepted server end) over one blocking stream socket, TCP or
+ * Unix-domain (PROTOCOL.md §5.3–§5.5).
+ *
+ * <p>Threads: a client's connector job runs on the {@code writer} virtual thread: it connects,
+ * starts the {@code reader} job, then writes. An accepted channel starts both jobs at once. The
+ * reader alone reads the socket and delivers frames in arrival order; the writer alone writes, in
+ * post order, from the {@link Outbox}. Application threads only {@link #accept} messages into the
+ * outbox or start a close. {@code socket} is written once (by the connector, or before start for
+ * accepted channels) and read by any thread to close it.
+ *
+ * <p>Write rules: after a ByeRequest is written, only a ByeResponse may follow (so simultaneous
+ * ByeRequests cannot deadlock); after a ByeResponse is written, nothing, and the channel closes by
+ * itself if the peer has not closed within {@link #BYE_SAFETY_CLOSE_NANOS}.
+ */
+final class IoChannel extends Channel {
+    private static final Logger LOG = LoggerFactory.getLogger(IoChannel.class);
+    /** §5.5.1: the ByeResponse sender closes by itself this long after writing it. */
+    static final long BYE_SAFETY_CLOSE_NANOS = TimeUnit.SECONDS.toNanos(5);
+    private static final int READ_BUFFER = 4096;
+    private static final int BATCH = 32;
+
+    private final boolean client;
+    private final Outbox outbox = new Outbox();
+    private volatile SocketChannel socket;
+    private boolean firstFrameSeen; // reader thread only
+
+    IoChannel(Engine engine, Group group, boolean client, long channelMessageId) {
+        super(engine, group, !client, channelMessageId);
+        this.client = client;
+    }
+
+    @Override
+    String kind() {
+        return client ? "client" : "server";
+    }
+
+    /** Client: queues the HelloRequest and starts the connector. */
+    void startClient(Message hello) {
+        outbox.offer(hello);
+        startJob("writer", this::connectThenWrite);
+        released();
+    }
+
+    /** Accepted channel: adopts the socket and starts both jobs. */
+    void startAccepted(SocketChannel accepted) {
+        socket = accepted;
+        if (life.isClosing()) {
+            closeTransport();
+        }
+        startJob("reader", this::read);
+        startJob("writer", this::write);
+        released();
+    }
+
+    @Override
+    void accept(Message m, int opCode) {
+        if (opCode == Opcodes.BYE_SIGNAL && beginClose(Status.CHANNEL_CLOSED, m)) {
+            return; // §5.5.2: abortive close; the ByeSignal comes back first in the bundle
+        }
+        if (!outbox.offer(m)) {
+            throw PostRules.fail(m, Status.INVALID_CHANNEL_NUMBER, "channel " + number + " is closed");
+        }
+    }
+
+    @Override
+    void closeTransport() {
+        outbox.stop();
+        SocketChannel s = socket;
+        if (s != null) {
+            try {
+                s.close();
+            } catch (IOException e) {
+                LOG.debug("channel {}: close failed", number, e);
+            }
+        }
+    }
+
+    @Override
+    List<Message> drainUnsent() {
+        return outbox.closeAndDrain();
+    }
+
+    // ---- connector (client channels, on the writer thread) -------------------------------
+
+    private void connectThenWrite() {
+        Message hello = outbox.peekFirst();
+        SocketChannel s;
+        try {
+            s = connect(Address.of(hello));
+        } catch (TofuException e) {
+            failConnect(e.status());
+            return;
+        } catch (UnresolvedAddressException e) {
+            failConnect(Status.INVALID_ADDRESS);
+            return;
+        } catch (IOException e) {
+            if (!life.isClosing()) {
+                LOG.debug("channel {}: connect failed", number, e);
+                failConnect(e instanceof ConnectException ? Status.CONNECT_FAILED
+                        : e instanceof java.nio.file.NoSuchFileException ? Status.UDS_PATH_NOT_FOUND
+                        : Status.CONNECT_FAILED);
+            }
+            return;
+        }
+        if (!life.opened()) {
+            return; // a close began while connecting; closeTransport() has or will close s
+        }
+        LOG.debug("channel {} (client) connected", number);
+        startJob("reader", this::read);
+        write();
+    }
+
+    private SocketChannel connect(Address address) throws IOException {
+        SocketChannel s;
+        if (address instanceof Address.UdsClient uds) {
+            Path path = Path.of(uds.path());
+            if (uds.path().isEmpty() || !Files.exists(path)) {
+                throw new TofuException(Status.UDS_PATH_NOT_FOUND, "no socket file at '" + uds.path() + "'");
+            }
+            s = SocketChannel.open(StandardProtocolFamily.UNIX);
+            publish(s);
+            s.connect(UnixDomainSocketAddress.of(path));
+        } else if (address instanceof Address.TcpClient tcp) {
+            InetSocketAddress target = new InetSocketAddress(tcp.host().isEmpty() ? Address.DEFAULT_CLIENT_HOST : tcp.host(), tcp.port());
+            if (target.isUnresolved()) {
+                throw new TofuException(Status.INVALID_ADDRESS, "cannot resolve '" + tcp.host() + "'");
+            }
+            s = SocketChannel.open(target.getAddress() instanceof java.net.Inet6Address
+                    ? StandardProtocolFamily.INET6 : StandardProtocolFamily.INET);
+            publish(s);
+            s.setOption(StandardSocketOptions.TCP_NODELAY, true);
+            s.setOption(StandardSocketOptions.SO_LINGER, 0);
+            s.connect(target);
+        } else {
+            throw new TofuException(Status.INVALID_ADDRESS, "a HelloRequest needs a " + Address.CONNECT_TO + " address");
+        }
+        return s;
+    }
+
+    /** Makes {@code s} visible to closers; closes it at once if a close already began. */
+    private void publish(SocketChannel s) throws ClosedChannelException {
+        socket = s;
+        if (life.isClosing()) {
+            closeTransport();
+            throw new ClosedChannelException();
+        }
+    }
+
+    private void failConnect(Status status) {
+        Message hello = outbox.pollFirst();
+        ACCESS.setOpCodeRaw(hello, Opcodes.HELLO_RESPONSE); // §9 item 9: failures come back as HelloResponse
+        if (!beginClose(status, hello)) {
+            Message[] one = {hello};
+            ACCESS.setOpCodeRaw(hello, Opcodes.HELLO_REQUEST);
+            outbox.pushBackFront(one, 0, 1); // a close already began: it goes back with the unsent
+        }
+    }
+
+    // ---- reader -----------------------------------------------------------------------------
+
+    private void read() {
+        FrameReader in = new FrameReader(socket, READ_BUFFER);
+        FrameHeader h = new FrameHeader();
+        try {
+            while (true) {
+                if (!in.readHeader(h)) {
+                    beginClose(life.peerLossReason(), null);
+                    return;
+                }
+                ReceiveRules.check(h);
+                Message m = takeReceiveMessage();
+                if (m == null) {
+                    return;
+                }
+                try {
+                    in.readSections(h, m);
+                } catch (IOException e) {
+                    engine.pool.recycle(m);
+                    throw e;
+                }
+                ACCESS.setChannel(m, number);
+                if (!firstFrameSeen) {
+                    firstFrameSeen = true;
+                    channelMessageId = h.messageId;
+                }
+                int op = h.opCode();
+                if (!group.deliverFrame(m)) {
+                    return; // the group is gone
+                }
+                if (op == Opcodes.BYE_RESPONSE || op == Opcodes.BYE_SIGNAL) {
+                    beginClose(Status.CHANNEL_CLOSED, null); // §5.5.1 / §5.5.4: the receiver closes
+                    return;
+                }
+            }
+        } catch (ProtocolViolationException e) {
+            LOG.debug("channel {}: {}", number, e.getMessage());
+            beginClose(Status.RECV_FAILED, null);
+        } catch (EOFException e) {
+            beginClose(life.peerLossReason(), null);
+        } catch (IOException e) {
+            if (!life.isClosing()) {
+                beginClose(isPeerLoss(e) ? life.peerLossReason() : Status.RECV_FAILED, null);
+            }
+        } catch (InterruptedException e) {
+            beginClose(Status.RECV_FAILED, null);
+        }
+    }
+
+    /** A pooled message to read into; on an empty pool, one pool_empty Signal per episode (§6.6). */
+    private Message takeReceiveMessage() throws InterruptedException {
+        Message m = engine.pool.tryTakeForEngine();
+        if (m != null) {
+            return m;
+        }
+        group.deliverNotice(engine.notice(number, Status.POOL_EMPTY, 0));
+        while (!life.isClosing() && !engine.pool.isClosed()) {
+            m = engine.pool.awaitForEngine(TimeUnit.MILLISECONDS.toNanos(100));
+            if (m != null) {
+                return m;
+            }
+        }
+        return null;
+    }
+
+    // ---- writer -----------------------------------------------------------------------------
+
+    private void write() {
+        FrameWriter out = new FrameWriter(socket);
+        Message[] batch = new Message[BATCH];
+        try {
+            boolean byeRequestWritten = false;
+            while (true) {
+                int n;
+                if (!byeRequestWritten) {
+                    n = outbox.takeBatch(batch, BATCH, Long.MAX_VALUE);
+                } else {
+                    Message r = outbox.takeByeResponse(Long.MAX_VALUE);
+                    batch[0] = r;
+                    n = r == null ? 0 : 1;
+                }
+                if (n == 0) {
+                    outbox.awaitStopped(Long.MAX_VALUE); // stopped, or a ByeSignal waits at the head
+                    return;
+                }
+                int last = ACCESS.opCodeRaw(batch[n - 1]);
+                try {
+                    out.write(batch, n);
+                } catch (IOException e) {
+                    int done = out.completed();
+                    for (int i = 0; i < done; i++) {
+                        engine.pool.recycle(batch[i]);
+                    }
+                    outbox.pushBackFront(batch, done, n);
+                    if (!life.isClosing()) {
+                        beginClose(isPeerLoss(e) ? life.peerLossReason() : Status.SEND_FAILED, null);
+                    }
+                    return;
+                }
+                for (int i = 0; i < n; i++) {
+                    engine.pool.recycle(batch[i]);
+                    batch[i] = null;
+                }
+                if (last == Opcodes.BYE_RESPONSE) {
+                    life.byeResponseWritten();
+                    if (!outbox.awaitStopped(BYE_SAFETY_CLOSE_NANOS)) {
+                        beginClose(Status.CHANNEL_CLOSED, null); // the peer did not close: §5.5.1 safety close
+                    }
+                    return;
+                }
+                if (last == Opcodes.BYE_REQUEST) {
+                    byeRequestWritten = true;
+                }
+            }
+        } catch (InterruptedException e) {
+            beginClose(Status.SEND_FAILED, null);
+        }
+    }
+
+    private static boolean isPeerLoss(IOException e) {
+        if (e instanceof SocketException) {
+            String text = String.valueOf(e.getMessage());
+            return text.contains("reset") || text.contains("Broken pipe") || text.contains("Connection abort");
+        }
+        String text = String.valueOf(e.getMessage());
+        return text.contains("Connection reset") || text.contains("Broken pipe");
+    }
+}

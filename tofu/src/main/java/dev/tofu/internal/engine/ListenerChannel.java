@@ -1,0 +1,235 @@
+package dev.tofu.internal.engine;
+
+import dev.tofu.Address;
+import dev.tofu.Message;
+import dev.tofu.Status;
+import dev.tofu.TofuException;
+import dev.tofu.internal.message.PostRules;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+import java.net.StandardProtocolFamily;
+import java.net.StandardSocketOptions;
+import java.net.UnixDomainSocketAddress;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
+import java.nio.channels.UnresolvedAddressException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ThreadLocalRandom;
+
+/**
+ * A listener channel (PROTOCOL.md §5.2): binds, answers the WelcomeRequest with a WelcomeResponse
+ * (adding {@code ~bound_to} with the real address), then accepts connections, each becoming a server
+ * {@link IoChannel} in the same group.
+ *
+ * <p>Threads: one {@code listener} virtual thread binds and then blocks in {@code accept}. Application
+ * threads only start a close (ByeRequest or ByeSignal posted on the listener). {@code server} is
+ * written once by the listener thread and read by closers; {@code request} belongs to the listener
+ * thread until it hands it on (as the WelcomeResponse or as the close trigger), after which the
+ * finisher may read what is left.
+ */
+final class ListenerChannel extends Channel {
+    private static final Logger LOG = LoggerFactory.getLogger(ListenerChannel.class);
+
+    private volatile ServerSocketChannel server;
+    private volatile Message request;     // the WelcomeRequest until answered
+    private volatile Path udsFile;        // the socket file to remove on close
+
+    ListenerChannel(Engine engine, Group group, long welcomeId) {
+        super(engine, group, false, welcomeId);
+    }
+
+    @Override
+    String kind() {
+        return "listener";
+    }
+
+    void start(Message welcome) {
+        request = welcome;
+        startJob("listener", this::listen);
+        released();
+    }
+
+    @Override
+    void accept(Message m, int opCode) {
+        if (opCode != Opcodes.BYE_REQUEST && opCode != Opcodes.BYE_SIGNAL) {
+            throw PostRules.fail(m, Status.NOT_ALLOWED, "only ByeRequest or ByeSignal may be posted to listener " + number);
+        }
+        if (!beginClose(Status.CHANNEL_CLOSED, m)) {
+            throw PostRules.fail(m, Status.INVALID_CHANNEL_NUMBER, "listener " + number + " is already closing");
+        }
+    }
+
+    @Override
+    void closeTransport() {
+        ServerSocketChannel s = server;
+        if (s != null) {
+            try {
+                s.close();
+            } catch (IOException e) {
+                LOG.debug("listener {}: close failed", number, e);
+            }
+        }
+    }
+
+    @Override
+    List<Message> drainUnsent() {
+        List<Message> rest = new ArrayList<>(1);
+        Message r = request;
+        request = null;
+        if (r != null) {
+            rest.add(r);
+        }
+        return rest;
+    }
+
+    @Override
+    void afterClose() {
+        Path file = udsFile;
+        if (file != null) {
+            try {
+                Files.deleteIfExists(file);
+            } catch (IOException e) {
+                LOG.debug("listener {}: could not remove {}", number, file, e);
+            }
+        }
+    }
+
+    private void listen() {
+        Message welcome = request;
+        ServerSocketChannel s;
+        String boundTo;
+        try {
+            Address address = Address.of(welcome);
+            s = bind(address);
+            boundTo = describe(s.getLocalAddress());
+        } catch (TofuException e) {
+            failOpen(e.status());
+            return;
+        } catch (UnresolvedAddressException e) {
+            failOpen(Status.INVALID_ADDRESS);
+            return;
+        } catch (IOException | RuntimeException e) {
+            if (!life.isClosing()) {
+                LOG.debug("listener {}: bind failed", number, e);
+                failOpen(Status.LISTEN_FAILED);
+            }
+            return;
+        }
+        if (!life.opened()) {
+            return; // a close began while binding
+        }
+        request = null;
+        ACCESS.setOpCodeRaw(welcome, Opcodes.WELCOME_RESPONSE);
+        ACCESS.setChannel(welcome, number);
+        ACCESS.setStatusRaw(welcome, 0);
+        ACCESS.setFromEngine(welcome, false); // §5.2: success keeps origin application
+        appendHeader(welcome, Address.BOUND_TO, boundTo);
+        LOG.debug("listener {} bound to {}", number, boundTo);
+        group.deliverNotice(welcome);
+        acceptLoop(s);
+    }
+
+    private ServerSocketChannel bind(Address address) throws IOException {
+        ServerSocketChannel s;
+        SocketAddress local;
+        if (address instanceof Address.TcpServer tcp) {
+            InetSocketAddress at = new InetSocketAddress(tcp.host().isEmpty() ? "0.0.0.0" : tcp.host(), tcp.port());
+            if (at.isUnresolved()) {
+                throw new TofuException(Status.INVALID_ADDRESS, "cannot resolve '" + tcp.host() + "'");
+            }
+            s = ServerSocketChannel.open(at.getAddress() instanceof java.net.Inet6Address
+                    ? StandardProtocolFamily.INET6 : StandardProtocolFamily.INET);
+            publish(s);
+            s.setOption(StandardSocketOptions.SO_REUSEADDR, true);
+            if (s.supportedOptions().contains(StandardSocketOptions.SO_REUSEPORT)) {
+                s.setOption(StandardSocketOptions.SO_REUSEPORT, true);
+            }
+            local = at;
+        } else if (address instanceof Address.UdsServer uds) {
+            Path path = uds.path().isEmpty() ? freshUdsPath() : Path.of(uds.path());
+            Files.deleteIfExists(path); // §4: a stale file from an earlier run is replaced
+            s = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
+            publish(s);
+            local = UnixDomainSocketAddress.of(path);
+            udsFile = path;
+        } else {
+            throw new TofuException(Status.INVALID_ADDRESS, "a WelcomeRequest needs a " + Address.LISTEN_ON + " address");
+        }
+        try {
+            s.bind(local, 1024);
+        } catch (IOException e) {
+            udsFile = null; // not ours: do not delete another listener's file
+            throw e;
+        }
+        return s;
+    }
+
+    private void publish(ServerSocketChannel s) throws IOException {
+        server = s;
+        if (life.isClosing()) {
+            closeTransport();
+            throw new java.nio.channels.ClosedChannelException();
+        }
+    }
+
+    private void acceptLoop(ServerSocketChannel s) {
+        while (true) {
+            SocketChannel accepted;
+            try {
+                accepted = s.accept();
+            } catch (IOException e) {
+                if (!life.isClosing()) {
+                    LOG.warn("listener {}: accept failed, closing the listener", number, e);
+                    beginClose(Status.ACCEPT_FAILED, null);
+                }
+                return;
+            }
+            engine.openAccepted(group, accepted);
+        }
+    }
+
+    private void failOpen(Status status) {
+        Message welcome = request;
+        ACCESS.setOpCodeRaw(welcome, Opcodes.WELCOME_RESPONSE);
+        ACCESS.setChannel(welcome, number);
+        if (beginClose(status, welcome)) {
+            request = null; // it travels as the trigger now
+        }
+    }
+
+    private static String describe(SocketAddress a) {
+        if (a instanceof InetSocketAddress inet) {
+            return "tcp|" + inet.getAddress().getHostAddress() + "|" + inet.getPort();
+        }
+        if (a instanceof UnixDomainSocketAddress uds) {
+            return "uds|" + uds.getPath();
+        }
+        return String.valueOf(a);
+    }
+
+    private static Path freshUdsPath() {
+        String dir = System.getProperty("java.io.tmpdir", "/tmp");
+        for (int i = 0; i < 100; i++) {
+            Path p = Path.of(dir, "tofu_" + ProcessHandle.current().pid() + "_" + Long.toHexString(ThreadLocalRandom.current().nextLong()) + ".port");
+            if (p.toString().getBytes(StandardCharsets.UTF_8).length <= Address.UDS_PATH_MAX_BYTES && !Files.exists(p)) {
+                return p;
+            }
+        }
+        return Path.of("/tmp", "tofu_" + Long.toHexString(ThreadLocalRandom.current().nextLong()) + ".port");
+    }
+
+    /** Appends {@code name:value CRLF} to an engine-owned message's text headers. */
+    static void appendHeader(Message m, String name, String value) {
+        var section = ACCESS.headers(m);
+        byte[] line = (name + ":" + value + "\r\n").getBytes(StandardCharsets.UTF_8);
+        section.append(line, 0, line.length);
+    }
+}

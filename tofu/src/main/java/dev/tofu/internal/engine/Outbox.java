@@ -1,0 +1,214 @@
+package dev.tofu.internal.engine;
+
+import dev.tofu.Message;
+import dev.tofu.internal.message.MessageAccess;
+
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * A channel's outbound queue: posted messages waiting for the channel's writer, in post order.
+ *
+ * <p>Invariants: every message offered successfully is, exactly once, either taken by the writer
+ * or returned by {@link #closeAndDrain()}; after {@code closeAndDrain} every offer fails, so no
+ * message can be stranded behind a finished channel. Messages the writer took but could not write
+ * come back to the front with {@link #pushBackFront}, keeping post order.
+ *
+ * <p>Threads: any thread offers (posting application threads); one writer thread takes; the
+ * channel's finisher drains. {@code lock} guards every field; nothing inside it blocks except the
+ * writer's condition waits, which release it.
+ */
+final class Outbox {
+    private static final MessageAccess ACCESS = MessageAccess.get();
+
+    private final ReentrantLock lock = new ReentrantLock();
+    private final Condition changed = lock.newCondition();
+    private final ArrayDeque<Message> queue = new ArrayDeque<>(); // guarded by lock
+    private boolean closed;   // guarded by lock: no more offers (the finisher drained it)
+    private boolean stopped;  // guarded by lock: the writer must stop (the channel is closing)
+    private boolean writerWaiting; // guarded by lock
+
+    /** Appends a message; false if the outbox no longer takes messages. */
+    boolean offer(Message m) {
+        lock.lock();
+        try {
+            if (closed) {
+                return false;
+            }
+            queue.addLast(m);
+            if (writerWaiting) {
+                changed.signal();
+            }
+            return true;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * Writer: waits up to {@code nanos} for messages, then moves up to {@code max} of them into
+     * {@code batch}, stopping after the first bye-type frame (ByeRequest or ByeResponse) and before
+     * a ByeSignal (which is never written).
+     *
+     * @return how many were moved; 0 when stopped, on timeout, or when the head is a ByeSignal
+     */
+    int takeBatch(Message[] batch, int max, long nanos) throws InterruptedException {
+        lock.lock();
+        try {
+            if (!awaitLocked(nanos, false)) {
+                return 0;
+            }
+            int n = 0;
+            while (n < max && !queue.isEmpty()) {
+                int op = ACCESS.opCodeRaw(queue.peekFirst());
+                if (op == Opcodes.BYE_SIGNAL) {
+                    break;
+                }
+                batch[n++] = queue.pollFirst();
+                if (op == Opcodes.BYE_REQUEST || op == Opcodes.BYE_RESPONSE) {
+                    break;
+                }
+            }
+            return n;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * Writer after its ByeRequest: waits up to {@code nanos} for a ByeResponse anywhere in the queue
+     * and takes it out of order (the messages before it stay queued and are returned at close).
+     *
+     * @return the ByeResponse, or {@code null} when stopped or on timeout
+     */
+    Message takeByeResponse(long nanos) throws InterruptedException {
+        long deadline = System.nanoTime() + nanos;
+        lock.lock();
+        try {
+            while (!stopped) {
+                for (var it = queue.iterator(); it.hasNext(); ) {
+                    Message m = it.next();
+                    if (ACCESS.opCodeRaw(m) == Opcodes.BYE_RESPONSE) {
+                        it.remove();
+                        return m;
+                    }
+                }
+                long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    return null;
+                }
+                writerWaiting = true;
+                try {
+                    changed.awaitNanos(left);
+                } finally {
+                    writerWaiting = false;
+                }
+            }
+            return null;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Waits up to {@code nanos} for {@link #stop()}; returns whether the outbox is stopped. */
+    boolean awaitStopped(long nanos) throws InterruptedException {
+        lock.lock();
+        try {
+            return awaitLocked(nanos, true);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Returns the first message without removing it, or {@code null}. */
+    Message peekFirst() {
+        lock.lock();
+        try {
+            return queue.peekFirst();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Removes and returns the first message, or {@code null}. */
+    Message pollFirst() {
+        lock.lock();
+        try {
+            return queue.pollFirst();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Puts {@code msgs[from, to)} back at the front, in order (messages the writer could not write). */
+    void pushBackFront(Message[] msgs, int from, int to) {
+        lock.lock();
+        try {
+            for (int i = to - 1; i >= from; i--) {
+                queue.addFirst(msgs[i]);
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Tells the writer to stop; offers are still taken until {@link #closeAndDrain()}. */
+    void stop() {
+        lock.lock();
+        try {
+            stopped = true;
+            changed.signalAll();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Refuses every later offer and returns what is queued, in order. Idempotent. */
+    List<Message> closeAndDrain() {
+        lock.lock();
+        try {
+            closed = true;
+            stopped = true;
+            changed.signalAll();
+            List<Message> rest = new ArrayList<>(queue);
+            queue.clear();
+            return rest;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Returns how many messages are queued. */
+    int size() {
+        lock.lock();
+        try {
+            return queue.size();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Waits for messages (or, with {@code forStop}, only for stop); true if there is something to do. */
+    private boolean awaitLocked(long nanos, boolean forStop) throws InterruptedException {
+        long left = nanos;
+        while (!stopped && (forStop || queue.isEmpty())) {
+            if (left <= 0) {
+                return forStop ? stopped : false;
+            }
+            writerWaiting = true;
+            try {
+                if (nanos == Long.MAX_VALUE) {
+                    changed.await();
+                } else {
+                    left = changed.awaitNanos(left);
+                }
+            } finally {
+                writerWaiting = false;
+            }
+        }
+        return forStop ? stopped : !stopped;
+    }
+}
