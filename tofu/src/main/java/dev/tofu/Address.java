@@ -41,8 +41,9 @@ public sealed interface Address permits Address.TcpClient, Address.TcpServer, Ad
      * a HelloRequest (client) or WelcomeRequest (server), channel 0, message id 0, flags clear, and
      * appends the address header; existing text headers and the body are kept.
      *
-     * @throws TofuException         {@link Status#WRONG_ADDRESS} for an empty TCP host or a UDS path
-     *                               over {@value #UDS_PATH_MAX_BYTES} bytes
+     * @throws TofuException         {@link Status#WRONG_ADDRESS} for an empty TCP host, a UDS path
+     *                               over {@value #UDS_PATH_MAX_BYTES} bytes or with a leading or
+     *                               trailing space, or a host or path holding {@code |}, CR or LF
      * @throws IllegalStateException if the application does not own the message
      */
     void format(Message message);
@@ -102,10 +103,10 @@ public sealed interface Address permits Address.TcpClient, Address.TcpServer, Ad
     static Address parse(String text) {
         Objects.requireNonNull(text, "text");
         if (text.startsWith(LISTEN_ON + ":")) {
-            return parseValue(text.substring(LISTEN_ON.length() + 1), true);
+            return parseValue(trimSpaceTab(text.substring(LISTEN_ON.length() + 1)), true);
         }
         if (text.startsWith(CONNECT_TO + ":")) {
-            return parseValue(text.substring(CONNECT_TO.length() + 1), false);
+            return parseValue(trimSpaceTab(text.substring(CONNECT_TO.length() + 1)), false);
         }
         return parseValue(text, false);
     }
@@ -192,7 +193,7 @@ public sealed interface Address permits Address.TcpClient, Address.TcpServer, Ad
 
         @Override
         public void format(Message message) {
-            Formatting.apply(message, this, OpCode.HELLO_REQUEST, host.isEmpty() ? "empty TCP host" : null);
+            Formatting.apply(message, this, OpCode.HELLO_REQUEST, host.isEmpty() ? "empty TCP host" : Formatting.hostProblem(host));
         }
 
         @Override
@@ -226,7 +227,7 @@ public sealed interface Address permits Address.TcpClient, Address.TcpServer, Ad
         @Override
         public void format(Message message) {
             Formatting.apply(message, this, OpCode.WELCOME_REQUEST,
-                    host.isEmpty() ? "empty TCP host (use 0.0.0.0 for every interface)" : null);
+                    host.isEmpty() ? "empty TCP host (use 0.0.0.0 for every interface)" : Formatting.hostProblem(host));
         }
 
         @Override
@@ -309,6 +310,19 @@ public sealed interface Address permits Address.TcpClient, Address.TcpServer, Ad
         }
     }
 
+    /** Trims space and TAB at both ends, as the text-header parser does with values (§1.5). */
+    private static String trimSpaceTab(String v) {
+        int a = 0;
+        int b = v.length();
+        while (a < b && (v.charAt(a) == ' ' || v.charAt(a) == '\t')) {
+            a++;
+        }
+        while (b > a && (v.charAt(b - 1) == ' ' || v.charAt(b - 1) == '\t')) {
+            b--;
+        }
+        return v.substring(a, b);
+    }
+
     private static void checkHostPort(String host, int port) {
         Objects.requireNonNull(host, "host");
         if (port < 0 || port > 0xFFFF) {
@@ -324,8 +338,32 @@ final class Formatting {
 
     static String udsProblem(String path) {
         int bytes = path.getBytes(StandardCharsets.UTF_8).length;
-        return bytes > Address.UDS_PATH_MAX_BYTES
-                ? "UDS path is " + bytes + " bytes, limit " + Address.UDS_PATH_MAX_BYTES : null;
+        if (bytes > Address.UDS_PATH_MAX_BYTES) {
+            return "UDS path is " + bytes + " bytes, limit " + Address.UDS_PATH_MAX_BYTES;
+        }
+        if (!path.isEmpty() && (isSpaceOrTab(path.charAt(0)) || isSpaceOrTab(path.charAt(path.length() - 1)))) {
+            return "UDS path starts or ends with a space or TAB, which the header parser trims";
+        }
+        return unsafeCharacters(path, "UDS path");
+    }
+
+    static String hostProblem(String host) {
+        return unsafeCharacters(host, "TCP host");
+    }
+
+    /** '|' separates the address parts; CR and LF would break the text-header section. */
+    private static String unsafeCharacters(String s, String what) {
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (c == '|' || c == '\r' || c == '\n') {
+                return what + " holds '|', CR or LF: '" + s + "'";
+            }
+        }
+        return null;
+    }
+
+    private static boolean isSpaceOrTab(char c) {
+        return c == ' ' || c == '\t';
     }
 
     static void apply(Message message, Address address, OpCode opCode, String problem) {

@@ -90,7 +90,7 @@ public enum Status {
      * Returns the status with the given raw code; any value outside 0..30 maps to
      * {@link #UNKNOWN_ERROR}.
      *
-     * @param raw a raw status byte (only the low 8 bits are meaningful) or any int
+     * @param raw a raw status byte (0..255) or any int
      * @return the matching status, never {@code null}
      */
     public static Status of(int raw) {

@@ -122,7 +122,7 @@ public final class Engine implements Ampe {
 
     // ---- channel creation (called by Group.post and by listeners) ---------------------------
 
-    int openListener(Group g, Message welcome) {
+    ListenerChannel openListener(Group g, Message welcome) {
         ListenerChannel ch = new ListenerChannel(this, g, welcome.messageId());
         int n = allocate(ch, welcome);
         ACCESS.setChannel(welcome, n);
@@ -130,10 +130,10 @@ public final class Engine implements Ampe {
             table.release(n, ch);
             throw PostRules.fail(welcome, Status.SHUTDOWN_STARTED, "the group is destroyed");
         }
-        return n;
+        return ch;
     }
 
-    int openClient(Group g, Message hello) {
+    IoChannel openClient(Group g, Message hello) {
         IoChannel ch = new IoChannel(this, g, true, hello.messageId());
         int n = allocate(ch, hello);
         ACCESS.setChannel(hello, n);
@@ -141,7 +141,7 @@ public final class Engine implements Ampe {
             table.release(n, ch);
             throw PostRules.fail(hello, Status.SHUTDOWN_STARTED, "the group is destroyed");
         }
-        return n;
+        return ch;
     }
 
     void openAccepted(Group g, SocketChannel accepted) {

@@ -63,13 +63,13 @@ public final class Group implements ChannelGroup {
             }
             switch (op) {
                 case WELCOME_REQUEST -> {
-                    ListenerChannel ch = (ListenerChannel) engine.table.get(engine.openListener(this, m));
+                    ListenerChannel ch = engine.openListener(this, m);
                     BinaryHeader h = header(m, op);
                     ch.start(m);
                     return h;
                 }
                 case HELLO_REQUEST -> {
-                    IoChannel ch = (IoChannel) engine.table.get(engine.openClient(this, m));
+                    IoChannel ch = engine.openClient(this, m);
                     BinaryHeader h = header(m, op);
                     ch.startClient(m);
                     return h;

@@ -5,7 +5,7 @@ import dev.tofu.Status;
 import dev.tofu.TofuException;
 import dev.tofu.internal.message.MessageAccess;
 
-import org.jctools.queues.MpmcUnboundedXaddArrayQueue;
+import org.jctools.queues.atomic.MpscUnboundedAtomicArrayQueue;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -32,8 +32,9 @@ import java.util.concurrent.locks.LockSupport;
  * {@code take}. {@code queuedFrames <= frameCapacity}: a producer holds one {@code framePermits}
  * permit per queued frame (after close the permits no longer mean anything).
  *
- * <p>Guards: {@code queue} is a lock-free MPMC queue (MPMC, not MPSC, so {@code close} may drain
- * while the consumer polls; each element is polled by exactly one of them). {@code state} packs the
+ * <p>Guards: {@code queue} is JCTools' lock-free MPSC queue in its {@code Atomic} form (no
+ * {@code sun.misc.Unsafe}, so the library prints no warning on JDK 24+); only the thread holding
+ * {@code consumer} polls it, and {@code close} takes that slot over before it drains. {@code state} packs the
  * closed bit and the number of producers inside their add section; producers enter and leave it
  * with atomic increments, and {@code close} parks until it reads "closed, none inside" before
  * draining, which is what makes close-versus-put race-free. {@code consumer} is CAS-claimed by
@@ -49,7 +50,7 @@ public final class GroupQueue {
     private static final int CHUNK = 128;
 
     private final int frameCapacity;
-    private final MpmcUnboundedXaddArrayQueue<Message> queue = new MpmcUnboundedXaddArrayQueue<>(CHUNK);
+    private final MpscUnboundedAtomicArrayQueue<Message> queue = new MpscUnboundedAtomicArrayQueue<>(CHUNK);
     private final Semaphore framePermits;                               // one permit per free frame slot
     private final AtomicInteger frames = new AtomicInteger();           // frames queued now
     private final AtomicInteger state = new AtomicInteger();            // CLOSED bit | producers inside
@@ -135,6 +136,7 @@ public final class GroupQueue {
     public Message take(long timeoutNanos) {
         Thread me = Thread.currentThread();
         if (!consumer.compareAndSet(null, me)) {
+            checkOpen(); // after close the closer holds the slot for good: report the shutdown
             throw new TofuException(Status.NOT_ALLOWED, "another thread is already waiting on this group");
         }
         try {
@@ -156,8 +158,8 @@ public final class GroupQueue {
     /**
      * Closes the queue: later puts return false, later takes throw {@link Status#SHUTDOWN_STARTED},
      * a waiting consumer and every producer waiting in {@link #putFrame} wake. Waits (parks) until
-     * every producer already inside its add section has left it, which is never long: that section
-     * does not block.
+     * every producer already inside its add section has left it and the consumer has left
+     * {@link #take}, which is never long: neither blocks there once the queue is closed.
      *
      * @return every message still queued (the caller returns them to the pool); empty on a second
      *         call
@@ -182,8 +184,12 @@ public final class GroupQueue {
         if (interrupted) {
             me.interrupt();
         }
-        // No producer can add any more; the consumer may still poll concurrently, each element
-        // goes to exactly one of us.
+        // No producer can add any more. Take the single consumer's place (and keep it) so only one
+        // thread ever polls: a consumer inside take re-checks CLOSED before each poll and leaves.
+        while (!consumer.compareAndSet(null, me)) {
+            LockSupport.unpark(consumer.get());
+            LockSupport.parkNanos(this, 10_000L);
+        }
         List<Message> left = new ArrayList<>();
         Message m;
         while ((m = queue.poll()) != null) {

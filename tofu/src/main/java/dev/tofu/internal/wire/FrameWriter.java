@@ -49,6 +49,9 @@ public final class FrameWriter {
             Message m = msgs[i];
             ByteBuf th = ACCESS.headers(m);
             ByteBuf body = ACCESS.body(m);
+            if (th.length() > 0xFFFF || body.length() > 0xFFFF) {
+                throw new IllegalArgumentException("section over 65535 bytes in " + m + " (post() checks this)");
+            }
             int at = i * FrameHeader.SIZE;
             FrameHeader.encode(headers, at, m.channel(),
                     FrameHeader.proto(ACCESS.opCodeRaw(m), false, m.more()),

@@ -1,8 +1,9 @@
 package dev.tofu.internal.wire;
 
 /**
- * What a received frame must satisfy (PROTOCOL.md §1.8): an opcode of 0..7 other than none; opcodes
- * 10..15 and the local-only WelcomeRequest (8) / WelcomeResponse (9) close the channel. Stateless.
+ * What a received frame must satisfy (PROTOCOL.md §1.8): an opcode of 0..7 (ByeSignal included,
+ * §5.5.4); opcodes 10..15 and the local-only WelcomeRequest (8) / WelcomeResponse (9) close the
+ * channel. Stateless.
  */
 public final class ReceiveRules {
     private ReceiveRules() {

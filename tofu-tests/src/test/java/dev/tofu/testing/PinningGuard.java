@@ -1,0 +1,104 @@
+package dev.tofu.testing;
+
+import jdk.jfr.consumer.RecordedEvent;
+import jdk.jfr.consumer.RecordedThread;
+import jdk.jfr.consumer.RecordingStream;
+import org.junit.jupiter.api.extension.AfterAllCallback;
+import org.junit.jupiter.api.extension.BeforeAllCallback;
+import org.junit.jupiter.api.extension.ExtensionContext;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+
+import static org.junit.jupiter.api.Assertions.fail;
+
+/**
+ * Fails a test class if any engine thread (a virtual thread named {@code tofu-ch-…}) pinned its
+ * carrier while the class ran.
+ *
+ * <p>It streams the JFR event {@code jdk.VirtualThreadPinned} with threshold zero (the default
+ * 20 ms threshold hides short pins). This is the check that keeps Java 21 users safe even though the
+ * tests run on a newer JDK: on Java 21, a virtual thread that blocks inside {@code synchronized}
+ * pins its carrier, and with two carriers a few pins stall the whole engine. JDK 24+ no longer pins
+ * on monitors (JEP 491), so there the guard catches the remaining causes (native frames, class
+ * initialisers); the code rule "no {@code synchronized} around anything that can block" covers the
+ * rest.
+ */
+public final class PinningGuard implements BeforeAllCallback, AfterAllCallback {
+    /** Thread-name prefix of every engine thread. */
+    public static final String ENGINE_THREAD_PREFIX = "tofu-ch-";
+
+    private static final ExtensionContext.Namespace NS = ExtensionContext.Namespace.create(PinningGuard.class);
+
+    private final String prefix;
+
+    /** A guard for engine threads. */
+    public PinningGuard() {
+        this(ENGINE_THREAD_PREFIX);
+    }
+
+    /** A guard for threads whose name starts with {@code prefix} (tests of the guard itself). */
+    public PinningGuard(String prefix) {
+        this.prefix = prefix;
+    }
+
+    @Override
+    public void beforeAll(ExtensionContext context) {
+        Recorder r = new Recorder(prefix);
+        context.getStore(NS).put(Recorder.class, r);
+        r.start();
+    }
+
+    @Override
+    public void afterAll(ExtensionContext context) {
+        Recorder r = context.getStore(NS).remove(Recorder.class, Recorder.class);
+        if (r == null) {
+            return;
+        }
+        List<String> pins = r.stop();
+        if (!pins.isEmpty()) {
+            fail("engine virtual threads pinned their carrier " + pins.size() + " time(s) in "
+                    + context.getDisplayName() + ":\n" + String.join("\n", pins));
+        }
+    }
+
+    /** One recording: start it, run code, stop it and read the pins of matching threads. */
+    public static final class Recorder {
+        private final String prefix;
+        private final List<String> pins = new CopyOnWriteArrayList<>();
+        private final RecordingStream stream = new RecordingStream();
+
+        /** Records pins of threads whose name starts with {@code prefix}. */
+        public Recorder(String prefix) {
+            this.prefix = prefix;
+            stream.enable("jdk.VirtualThreadPinned").withThreshold(Duration.ZERO).withStackTrace();
+            stream.onEvent("jdk.VirtualThreadPinned", this::onPinned);
+        }
+
+        /** Starts recording in the background. */
+        public void start() {
+            stream.startAsync();
+        }
+
+        /** Stops recording, after every recorded event was consumed, and returns the pins seen. */
+        public List<String> stop() {
+            stream.stop();
+            stream.close();
+            return List.copyOf(pins);
+        }
+
+        private void onPinned(RecordedEvent e) {
+            RecordedThread t = e.getThread("eventThread");
+            String name = t == null ? null : t.getJavaName();
+            if (name != null && name.startsWith(prefix)) {
+                var stack = e.getStackTrace();
+                String top = stack == null || stack.getFrames().isEmpty() ? "?"
+                        : stack.getFrames().subList(0, Math.min(8, stack.getFrames().size())).stream()
+                        .map(f -> f.getMethod().getType().getName() + "." + f.getMethod().getName() + ":" + f.getLineNumber())
+                        .reduce((a, b) -> a + " <- " + b).orElse("?");
+                pins.add(name + " pinned for " + e.getDuration().toNanos() / 1000 + " µs at " + top);
+            }
+        }
+    }
+}
