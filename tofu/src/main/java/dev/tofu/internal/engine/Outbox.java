@@ -21,7 +21,7 @@ import java.util.concurrent.locks.ReentrantLock;
  * channel's finisher drains. {@code lock} guards every field; nothing inside it blocks except the
  * writer's condition waits, which release it.
  */
-final class Outbox {
+public final class Outbox {
     private static final MessageAccess ACCESS = MessageAccess.get();
 
     private final ReentrantLock lock = new ReentrantLock();
@@ -31,8 +31,12 @@ final class Outbox {
     private boolean stopped;  // guarded by lock: the writer must stop (the channel is closing)
     private boolean writerWaiting; // guarded by lock
 
+    /** Creates an empty, open outbox. */
+    public Outbox() {
+    }
+
     /** Appends a message; false if the outbox no longer takes messages. */
-    boolean offer(Message m) {
+    public boolean offer(Message m) {
         lock.lock();
         try {
             if (closed) {
@@ -55,7 +59,7 @@ final class Outbox {
      *
      * @return how many were moved; 0 when stopped, on timeout, or when the head is a ByeSignal
      */
-    int takeBatch(Message[] batch, int max, long nanos) throws InterruptedException {
+    public int takeBatch(Message[] batch, int max, long nanos) throws InterruptedException {
         lock.lock();
         try {
             if (!awaitLocked(nanos, false)) {
@@ -84,7 +88,7 @@ final class Outbox {
      *
      * @return the ByeResponse, or {@code null} when stopped or on timeout
      */
-    Message takeByeResponse(long nanos) throws InterruptedException {
+    public Message takeByeResponse(long nanos) throws InterruptedException {
         long deadline = System.nanoTime() + nanos;
         lock.lock();
         try {
@@ -114,7 +118,7 @@ final class Outbox {
     }
 
     /** Waits up to {@code nanos} for {@link #stop()}; returns whether the outbox is stopped. */
-    boolean awaitStopped(long nanos) throws InterruptedException {
+    public boolean awaitStopped(long nanos) throws InterruptedException {
         lock.lock();
         try {
             return awaitLocked(nanos, true);
@@ -124,7 +128,7 @@ final class Outbox {
     }
 
     /** Returns the first message without removing it, or {@code null}. */
-    Message peekFirst() {
+    public Message peekFirst() {
         lock.lock();
         try {
             return queue.peekFirst();
@@ -134,7 +138,7 @@ final class Outbox {
     }
 
     /** Removes and returns the first message, or {@code null}. */
-    Message pollFirst() {
+    public Message pollFirst() {
         lock.lock();
         try {
             return queue.pollFirst();
@@ -144,7 +148,7 @@ final class Outbox {
     }
 
     /** Puts {@code msgs[from, to)} back at the front, in order (messages the writer could not write). */
-    void pushBackFront(Message[] msgs, int from, int to) {
+    public void pushBackFront(Message[] msgs, int from, int to) {
         lock.lock();
         try {
             for (int i = to - 1; i >= from; i--) {
@@ -156,7 +160,7 @@ final class Outbox {
     }
 
     /** Tells the writer to stop; offers are still taken until {@link #closeAndDrain()}. */
-    void stop() {
+    public void stop() {
         lock.lock();
         try {
             stopped = true;
@@ -167,7 +171,7 @@ final class Outbox {
     }
 
     /** Refuses every later offer and returns what is queued, in order. Idempotent. */
-    List<Message> closeAndDrain() {
+    public List<Message> closeAndDrain() {
         lock.lock();
         try {
             closed = true;
@@ -182,7 +186,7 @@ final class Outbox {
     }
 
     /** Returns how many messages are queued. */
-    int size() {
+    public int size() {
         lock.lock();
         try {
             return queue.size();
