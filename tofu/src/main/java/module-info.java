@@ -6,6 +6,7 @@
 module dev.tofu {
     requires org.slf4j;
     requires org.jctools.core;
+    requires jdk.jfr;
 
     exports dev.tofu;
 }

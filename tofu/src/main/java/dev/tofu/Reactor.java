@@ -48,6 +48,15 @@ public final class Reactor implements AutoCloseable {
     }
 
     /**
+     * Returns a snapshot of what the reactor is doing: open channels per kind, group queue depths,
+     * pool counts, messages and bytes in and out, close reasons. Safe from any thread; cheap enough
+     * to call once a second.
+     */
+    public ReactorStats stats() {
+        return engine.stats();
+    }
+
+    /**
      * Closes the reactor: later calls raise {@link Status#SHUTDOWN_STARTED}; every group is destroyed
      * (blocked {@link ChannelGroup#waitReceive} calls wake with {@link Status#SHUTDOWN_STARTED}),
      * every channel closes silently (sockets reset, UDS listener files removed), every queued or

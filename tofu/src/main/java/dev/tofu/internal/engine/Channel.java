@@ -45,9 +45,21 @@ abstract class Channel {
         this.channelMessageId = channelMessageId;
     }
 
-    /** Sets the channel number (before any job starts). */
+    /** Sets the channel number (before any job starts) and counts the channel as open. */
     void bind(int number) {
         this.number = number;
+        engine.counters.open(kind()).incrementAndGet();
+    }
+
+    /** Emits the JFR "channel opened" event once the socket is bound, connected or accepted. */
+    final void opened(String address) {
+        ChannelEvents.Opened e = new ChannelEvents.Opened();
+        if (e.shouldCommit()) {
+            e.channel = number;
+            e.kind = kind();
+            e.address = address;
+            e.commit();
+        }
     }
 
     /** A short name for logs and thread names. */
@@ -151,6 +163,17 @@ abstract class Channel {
             group.deliverNotice(engine.notice(number, Status.CHANNEL_CLOSED, channelMessageId));
         }
         afterClose();
+        engine.counters.open(kind()).decrementAndGet();
+        engine.counters.closed(cause.silent() ? Status.SHUTDOWN_STARTED : cause.reason());
+        ChannelEvents.Closed e = new ChannelEvents.Closed();
+        if (e.shouldCommit()) {
+            e.channel = number;
+            e.kind = kind();
+            e.reason = cause.reason().name();
+            e.silent = cause.silent();
+            e.returned = unsent.size();
+            e.commit();
+        }
         engine.table.release(number, this);
         group.forget(this);
         LOG.debug("channel {} ({}) closed: {}, {} unsent returned", number, kind(), cause.reason(), unsent.size());

@@ -5,6 +5,7 @@ import dev.tofu.Ampe;
 import dev.tofu.ChannelGroup;
 import dev.tofu.Message;
 import dev.tofu.Options;
+import dev.tofu.ReactorStats;
 import dev.tofu.Status;
 import dev.tofu.TofuException;
 import dev.tofu.internal.message.MessageAccess;
@@ -42,6 +43,7 @@ public final class Engine implements Ampe {
     final Options options;
     final MessagePool pool;
     final ChannelTable<Channel> table = new ChannelTable<>();
+    final EngineCounters counters = new EngineCounters();
     private final Set<Group> groups = ConcurrentHashMap.newKeySet();
     private final AtomicBoolean shutdown = new AtomicBoolean();
 
@@ -108,6 +110,17 @@ public final class Engine implements Ampe {
     /** Returns the engine's pool (for statistics and tests). */
     public MessagePool pool() {
         return pool;
+    }
+
+    /** Returns a snapshot of the engine's counters. */
+    public ReactorStats stats() {
+        List<Integer> depths = new java.util.ArrayList<>();
+        for (Group g : groups) {
+            depths.add(g.queued());
+        }
+        return new ReactorStats(counters.listeners.get(), counters.clients.get(), counters.servers.get(), depths,
+                pool.idleCount(), pool.createdCount(), counters.messagesIn.sum(), counters.bytesIn.sum(),
+                counters.messagesOut.sum(), counters.bytesOut.sum(), counters.closeReasons());
     }
 
     /** Returns how many engine threads are alive in this process, across every engine. */

@@ -179,8 +179,26 @@ public final class Group implements ChannelGroup {
     }
 
     /** Delivers a received frame, waiting while the queue is full; false if the group is gone. */
-    boolean deliverFrame(Message m) throws InterruptedException {
-        if (queue.putFrame(m)) {
+    boolean deliverFrame(Message m, int channel) throws InterruptedException {
+        if (queue.tryPutFrame(m)) {
+            return true;
+        }
+        if (queue.isClosed()) {
+            engine.pool.recycle(m);
+            return false;
+        }
+        ChannelEvents.BackPressure event = new ChannelEvents.BackPressure();
+        long start = System.nanoTime();
+        event.begin();
+        boolean added = queue.putFrame(m); // the application is slow: wait, and let TCP push back
+        event.end();
+        if (event.shouldCommit()) {
+            event.channel = channel;
+            event.cause = "group queue";
+            event.waitedNanos = System.nanoTime() - start;
+            event.commit();
+        }
+        if (added) {
             return true;
         }
         engine.pool.recycle(m);

@@ -101,6 +101,31 @@ public final class GroupQueue {
     }
 
     /**
+     * Adds a frame if there is room now, without waiting.
+     *
+     * @return true if added; false if the queue is full or closed (the caller still owns {@code m})
+     */
+    public boolean tryPutFrame(Message m) {
+        Objects.requireNonNull(m, "m");
+        if (isClosed() || !framePermits.tryAcquire()) {
+            return false;
+        }
+        if (!enter()) {
+            framePermits.release();
+            return false;
+        }
+        try {
+            ACCESS.setTag(m, FRAME);
+            frames.incrementAndGet();
+            queue.offer(m);
+        } finally {
+            exit();
+        }
+        wakeConsumer();
+        return true;
+    }
+
+    /**
      * Adds an engine notice or an {@code updateReceiver} message. Never waits, never refused for
      * room; may be called from any thread, the consumer's included.
      *

@@ -76,6 +76,7 @@ final class IoChannel extends Channel {
     /** Accepted channel: adopts the socket and starts both jobs. */
     void startAccepted(SocketChannel accepted) {
         socket = accepted;
+        opened(address(accepted));
         if (life.isClosing()) {
             closeTransport();
         }
@@ -137,7 +138,8 @@ final class IoChannel extends Channel {
         if (!life.opened()) {
             return; // a close began while connecting; closeTransport() has or will close s
         }
-        LOG.debug("channel {} (client) connected", number);
+        LOG.debug("channel {} (client) connected to {}", number, address(s));
+        opened(address(s));
         startJob("reader", this::read);
         write();
     }
@@ -216,7 +218,12 @@ final class IoChannel extends Channel {
                     channelMessageId = h.messageId;
                 }
                 int op = h.opCode();
-                if (!group.deliverFrame(m)) {
+                engine.counters.messagesIn.increment();
+                engine.counters.bytesIn.add(FrameHeader.SIZE + h.thl + h.bl);
+                if (LOG.isTraceEnabled()) {
+                    LOG.trace("channel {} received {}", number, m);
+                }
+                if (!group.deliverFrame(m, number)) {
                     return; // the group is gone
                 }
                 if (op == Opcodes.BYE_RESPONSE || op == Opcodes.BYE_SIGNAL) {
@@ -245,13 +252,27 @@ final class IoChannel extends Channel {
             return m;
         }
         group.deliverNotice(engine.notice(number, Status.POOL_EMPTY, 0));
-        while (!life.isClosing() && !engine.pool.isClosed()) {
-            m = engine.pool.awaitForEngine(TimeUnit.MILLISECONDS.toNanos(100));
-            if (m != null) {
-                return m;
+        LOG.debug("channel {}: pool empty, reading paused", number);
+        ChannelEvents.BackPressure event = new ChannelEvents.BackPressure();
+        long start = System.nanoTime();
+        event.begin();
+        try {
+            while (!life.isClosing() && !engine.pool.isClosed()) {
+                m = engine.pool.awaitForEngine(TimeUnit.MILLISECONDS.toNanos(100));
+                if (m != null) {
+                    return m;
+                }
+            }
+            return null;
+        } finally {
+            event.end();
+            if (event.shouldCommit()) {
+                event.channel = number;
+                event.cause = "pooled message";
+                event.waitedNanos = System.nanoTime() - start;
+                event.commit();
             }
         }
-        return null;
     }
 
     // ---- writer -----------------------------------------------------------------------------
@@ -288,7 +309,12 @@ final class IoChannel extends Channel {
                     }
                     return;
                 }
+                engine.counters.messagesOut.add(n);
                 for (int i = 0; i < n; i++) {
+                    if (LOG.isTraceEnabled()) {
+                        LOG.trace("channel {} sent {}", number, batch[i]);
+                    }
+                    engine.counters.bytesOut.add(FrameHeader.SIZE + ACCESS.headers(batch[i]).length() + ACCESS.body(batch[i]).length());
                     engine.pool.recycle(batch[i]);
                     batch[i] = null;
                 }
@@ -305,6 +331,15 @@ final class IoChannel extends Channel {
             }
         } catch (InterruptedException e) {
             beginClose(Status.SEND_FAILED, null);
+        }
+    }
+
+    /** The peer address of {@code s} for logs and events. */
+    private static String address(SocketChannel s) {
+        try {
+            return String.valueOf(s.getRemoteAddress());
+        } catch (IOException e) {
+            return "?";
         }
     }
 

@@ -133,6 +133,7 @@ final class ListenerChannel extends Channel {
         ACCESS.setFromEngine(welcome, false); // §5.2: success keeps origin application
         appendHeader(welcome, Address.BOUND_TO, boundTo);
         LOG.debug("listener {} bound to {}", number, boundTo);
+        opened(boundTo);
         group.deliverNotice(welcome);
         acceptLoop(s);
     }
