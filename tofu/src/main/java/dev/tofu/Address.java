@@ -41,6 +41,7 @@ public sealed interface Address permits Address.TcpClient, Address.TcpServer, Ad
      * a HelloRequest (client) or WelcomeRequest (server), channel 0, message id 0, flags clear, and
      * appends the address header; existing text headers and the body are kept.
      *
+     * @param message the message to turn into a request; the application must own it
      * @throws TofuException         {@link Status#WRONG_ADDRESS} for an empty TCP host, a UDS path
      *                               over {@value #UDS_PATH_MAX_BYTES} bytes or with a leading or
      *                               trailing space, or a host or path holding {@code |}, CR or LF
@@ -48,16 +49,32 @@ public sealed interface Address permits Address.TcpClient, Address.TcpServer, Ad
      */
     void format(Message message);
 
-    /** Returns the header value, {@code tcp|host|port} or {@code uds|path}. */
+    /**
+     * Returns the header value, {@code tcp|host|port} or {@code uds|path}.
+     *
+     * @return the header value
+     */
     String value();
 
-    /** Returns {@value #CONNECT_TO} for client addresses, {@value #LISTEN_ON} for server ones. */
+    /**
+     * Returns {@value #CONNECT_TO} for client addresses, {@value #LISTEN_ON} for server ones.
+     *
+     * @return the name of the header this address travels in
+     */
     String headerName();
 
-    /** Returns whether this is a listening (server) address. */
+    /**
+     * Returns whether this is a listening (server) address.
+     *
+     * @return {@code true} for a server address, {@code false} for a client one
+     */
     boolean isServer();
 
-    /** Returns the default TCP client address, {@code tcp|127.0.0.1|7099}. */
+    /**
+     * Returns the default TCP client address, {@code tcp|127.0.0.1|7099}.
+     *
+     * @return the default TCP client address
+     */
     static Address tcpClient() {
         return new TcpClient(DEFAULT_CLIENT_HOST, DEFAULT_PORT);
     }
@@ -67,6 +84,8 @@ public sealed interface Address permits Address.TcpClient, Address.TcpServer, Ad
      *
      * @param host an IP literal or DNS name (empty is accepted here and rejected by {@link #format})
      * @param port 0..65535
+     * @return a TCP client address
+     * @throws IllegalArgumentException if {@code port} is outside 0..65535
      */
     static Address tcpClient(String host, int port) {
         return new TcpClient(host, port);
@@ -75,12 +94,22 @@ public sealed interface Address permits Address.TcpClient, Address.TcpServer, Ad
     /**
      * Returns a TCP server address. Use {@code 0.0.0.0} for every IPv4 interface and port 0 to let
      * the system choose (the WelcomeResponse's {@value #BOUND_TO} header tells the port).
+     *
+     * @param host IP literal or DNS name of a local interface ({@code 0.0.0.0} for all)
+     * @param port 0..65535 (0: the system chooses)
+     * @return a TCP server address
+     * @throws IllegalArgumentException if {@code port} is outside 0..65535
      */
     static Address tcpServer(String host, int port) {
         return new TcpServer(host, port);
     }
 
-    /** Returns a Unix-domain client address. */
+    /**
+     * Returns a Unix-domain client address.
+     *
+     * @param path the socket file's path
+     * @return a Unix-domain client address
+     */
     static Address udsClient(Path path) {
         return new UdsClient(Objects.requireNonNull(path, "path").toString());
     }
@@ -88,6 +117,9 @@ public sealed interface Address permits Address.TcpClient, Address.TcpServer, Ad
     /**
      * Returns a Unix-domain server address; an empty path lets the engine choose a fresh temporary
      * one (the WelcomeResponse's {@value #BOUND_TO} header tells which).
+     *
+     * @param path the socket file's path, or an empty path
+     * @return a Unix-domain server address
      */
     static Address udsServer(Path path) {
         return new UdsServer(Objects.requireNonNull(path, "path").toString());
@@ -98,6 +130,8 @@ public sealed interface Address permits Address.TcpClient, Address.TcpServer, Ad
      * {@code ~listen_on:VALUE} a server one) or a bare value, which gives a client address (the form
      * to connect to a {@value #BOUND_TO} value).
      *
+     * @param text a header line or a bare address value
+     * @return the parsed address
      * @throws TofuException {@link Status#INVALID_ADDRESS} for anything malformed
      */
     static Address parse(String text) {
@@ -115,6 +149,8 @@ public sealed interface Address permits Address.TcpClient, Address.TcpServer, Ad
      * Finds the address of a Hello/WelcomeRequest the way the engine does: the first text header
      * named exactly {@value #CONNECT_TO} or {@value #LISTEN_ON} decides.
      *
+     * @param message a HelloRequest or WelcomeRequest
+     * @return the address named by the message's first address header
      * @throws TofuException {@link Status#INVALID_ADDRESS} if there is no such header or its value is
      *                       malformed
      */

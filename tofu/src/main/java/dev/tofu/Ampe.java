@@ -8,6 +8,7 @@ public interface Ampe {
     /**
      * Creates a channel group.
      *
+     * @return a new, empty channel group
      * @throws TofuException {@link Status#SHUTDOWN_STARTED} if the reactor is closing
      */
     ChannelGroup create();
@@ -19,6 +20,7 @@ public interface Ampe {
      * it raise {@link Status#SHUTDOWN_STARTED}. Returns once the group's channel threads have ended.
      * Destroying a group twice does nothing.
      *
+     * @param group the group to destroy
      * @throws TofuException {@link Status#INVALID_CHANNEL_GROUP} for a group of another reactor
      */
     void destroy(ChannelGroup group);
@@ -26,6 +28,7 @@ public interface Ampe {
     /**
      * Takes a message from the pool, cleared and owned by the application.
      *
+     * @param strategy what to do when the pool is empty
      * @return a message; {@code null} only with {@link AllocationStrategy#POOL_ONLY} on an empty pool
      * @throws TofuException {@link Status#SHUTDOWN_STARTED} after the reactor closed
      */
@@ -35,6 +38,8 @@ public interface Ampe {
      * Gives a message to the pool: it is cleared and kept if fewer than {@code maxPoolMsgs} are idle,
      * otherwise dropped. {@code null}, a message the engine owns, or one already in a pool is ignored.
      * Any message may be put, including one created with {@code new Message()}.
+     *
+     * @param message the message to give back, or {@code null}
      */
     void put(Message message);
 }

@@ -27,6 +27,7 @@ public final class Body {
     /**
      * Appends all of {@code src}.
      *
+     * @param src the bytes to append
      * @return this body, for chaining
      * @throws IllegalStateException if the application does not own the message
      */
@@ -37,6 +38,9 @@ public final class Body {
     /**
      * Appends {@code len} bytes of {@code src} starting at {@code off}.
      *
+     * @param src the array holding the bytes
+     * @param off the index of the first byte to append
+     * @param len the number of bytes to append
      * @return this body, for chaining
      * @throws IndexOutOfBoundsException if the range is outside {@code src}
      * @throws IllegalStateException     if the application does not own the message
@@ -51,6 +55,7 @@ public final class Body {
     /**
      * Appends the remaining bytes of {@code src} and advances its position to its limit.
      *
+     * @param src the buffer to read from
      * @return this body, for chaining
      * @throws IllegalStateException if the application does not own the message
      */
@@ -71,12 +76,20 @@ public final class Body {
         bytes.clear();
     }
 
-    /** Returns the body's length in bytes. */
+    /**
+     * Returns the body's length in bytes.
+     *
+     * @return the length in bytes
+     */
     public int length() {
         return bytes.length();
     }
 
-    /** Returns a copy of the body's bytes. */
+    /**
+     * Returns a copy of the body's bytes.
+     *
+     * @return a new array holding the body's bytes
+     */
     public byte[] toByteArray() {
         return bytes.toByteArray();
     }
@@ -84,6 +97,8 @@ public final class Body {
     /**
      * Returns a read-only view of the body whose {@code remaining()} equals {@link #length()}. The
      * view shares the message's storage: it is valid only while the application owns the message.
+     *
+     * @return a read-only buffer over the body's bytes
      */
     public ByteBuffer asReadOnlyBuffer() {
         return ByteBuffer.wrap(bytes.array(), 0, bytes.length()).asReadOnlyBuffer();

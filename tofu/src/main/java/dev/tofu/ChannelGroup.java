@@ -26,6 +26,7 @@ public interface ChannelGroup extends AutoCloseable {
      * <p>On success the engine owns the message; the application must not use it again. On failure
      * the message stays with the application and its status is set to the error's.
      *
+     * @param message the message to send; the application must own it
      * @return the header as prepared: assigned channel and message id, origin application, status 0
      * @throws TofuException         with the status of the first rule the message breaks,
      *                               {@link Status#SHUTDOWN_STARTED} after the group or engine closed
@@ -40,6 +41,8 @@ public interface ChannelGroup extends AutoCloseable {
      *
      * <p>Classify what arrives by {@link Message#origin()} first, then status, then opcode.
      *
+     * @param timeout how long to wait; zero or negative polls
+     * @return the next message, or {@code null} on timeout
      * @throws TofuException {@link Status#SHUTDOWN_STARTED} once the group is destroyed or the engine
      *                       closed (also for a caller blocked here at that moment);
      *                       {@link Status#NOT_ALLOWED} if another thread is already waiting
@@ -52,6 +55,7 @@ public interface ChannelGroup extends AutoCloseable {
      * message id 0); otherwise {@code message} is delivered as is except origin application and
      * status {@link Status#RECEIVER_UPDATE}, and the engine owns it from now on. Never blocks.
      *
+     * @param message the message to deliver, or {@code null} for an engine Signal
      * @throws TofuException         {@link Status#SHUTDOWN_STARTED} if the group is gone
      * @throws IllegalStateException if the application does not own {@code message}
      */

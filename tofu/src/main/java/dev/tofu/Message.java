@@ -63,7 +63,11 @@ public final class Message implements AutoCloseable {
     public Message() {
     }
 
-    /** Returns the opcode. */
+    /**
+     * Returns the opcode.
+     *
+     * @return the opcode
+     */
     public OpCode opCode() {
         return OpCode.of(opCode);
     }
@@ -71,6 +75,7 @@ public final class Message implements AutoCloseable {
     /**
      * Sets the opcode.
      *
+     * @param opCode the opcode
      * @return this message
      * @throws IllegalStateException if the application does not own the message
      */
@@ -81,7 +86,11 @@ public final class Message implements AutoCloseable {
         return this;
     }
 
-    /** Returns the local channel number, 0..65535 (0 = not assigned yet). */
+    /**
+     * Returns the local channel number, 0..65535 (0 = not assigned yet).
+     *
+     * @return the channel number
+     */
     public int channel() {
         return channel;
     }
@@ -103,7 +112,11 @@ public final class Message implements AutoCloseable {
         return this;
     }
 
-    /** Returns the message id (an unsigned 64-bit value on the wire; 0 = assign one at post). */
+    /**
+     * Returns the message id (an unsigned 64-bit value on the wire; 0 = assign one at post).
+     *
+     * @return the message id
+     */
     public long messageId() {
         return messageId;
     }
@@ -111,6 +124,7 @@ public final class Message implements AutoCloseable {
     /**
      * Sets the message id; 0 asks {@code post} to assign the next process-wide id.
      *
+     * @param messageId the message id, or 0
      * @return this message
      * @throws IllegalStateException if the application does not own the message
      */
@@ -120,12 +134,20 @@ public final class Message implements AutoCloseable {
         return this;
     }
 
-    /** Returns whether more messages with the same id follow. */
+    /**
+     * Returns whether more messages with the same id follow.
+     *
+     * @return the more flag
+     */
     public boolean more() {
         return more;
     }
 
-    /** Same as {@link #more()}. */
+    /**
+     * Same as {@link #more()}.
+     *
+     * @return the more flag
+     */
     public boolean hasMore() {
         return more;
     }
@@ -133,6 +155,7 @@ public final class Message implements AutoCloseable {
     /**
      * Sets the more flag (allowed only on Request, Response and Signal at post).
      *
+     * @param more whether more messages with the same id follow
      * @return this message
      * @throws IllegalStateException if the application does not own the message
      */
@@ -142,7 +165,11 @@ public final class Message implements AutoCloseable {
         return this;
     }
 
-    /** Returns the status. */
+    /**
+     * Returns the status.
+     *
+     * @return the status
+     */
     public Status status() {
         return Status.of(status);
     }
@@ -151,6 +178,7 @@ public final class Message implements AutoCloseable {
      * Sets the status. {@code post} resets it to {@link Status#SUCCESS}: applications cannot send a
      * status to the peer.
      *
+     * @param status the status
      * @return this message
      * @throws IllegalStateException if the application does not own the message
      */
@@ -161,7 +189,11 @@ public final class Message implements AutoCloseable {
         return this;
     }
 
-    /** Returns who produced the message. */
+    /**
+     * Returns who produced the message.
+     *
+     * @return {@link Origin#ENGINE} or {@link Origin#APPLICATION}
+     */
     public Origin origin() {
         return fromEngine ? Origin.ENGINE : Origin.APPLICATION;
     }
@@ -169,6 +201,7 @@ public final class Message implements AutoCloseable {
     /**
      * Sets the origin. {@code post} resets it to {@link Origin#APPLICATION}.
      *
+     * @param origin the origin
      * @return this message
      * @throws IllegalStateException if the application does not own the message
      */
@@ -179,22 +212,38 @@ public final class Message implements AutoCloseable {
         return this;
     }
 
-    /** Returns whether the engine produced this message (a notice or a returned message). */
+    /**
+     * Returns whether the engine produced this message (a notice or a returned message).
+     *
+     * @return {@code true} if the origin is {@link Origin#ENGINE}
+     */
     public boolean isFromEngine() {
         return fromEngine;
     }
 
-    /** Returns the text headers (changes need application ownership). */
+    /**
+     * Returns the text headers (changes need application ownership).
+     *
+     * @return the message's text headers
+     */
     public TextHeaders headers() {
         return headers;
     }
 
-    /** Returns the body (changes need application ownership). */
+    /**
+     * Returns the body (changes need application ownership).
+     *
+     * @return the message's body
+     */
     public Body body() {
         return body;
     }
 
-    /** Returns an immutable snapshot of the binary header. */
+    /**
+     * Returns an immutable snapshot of the binary header.
+     *
+     * @return a new snapshot of the binary header
+     */
     public BinaryHeader header() {
         return new BinaryHeader(channel, OpCode.of(opCode), origin(), more, Status.of(status), messageId);
     }

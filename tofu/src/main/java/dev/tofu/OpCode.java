@@ -38,17 +38,29 @@ public enum OpCode {
         this.role = role;
     }
 
-    /** Returns the wire value, 0..9. */
+    /**
+     * Returns the wire value, 0..9.
+     *
+     * @return the wire value
+     */
     public int code() {
         return code;
     }
 
-    /** Returns the family of this opcode. */
+    /**
+     * Returns the family of this opcode.
+     *
+     * @return the message type
+     */
     public MessageType type() {
         return type;
     }
 
-    /** Returns the role of this opcode. */
+    /**
+     * Returns the role of this opcode.
+     *
+     * @return the message role
+     */
     public MessageRole role() {
         return role;
     }

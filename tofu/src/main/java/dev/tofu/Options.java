@@ -39,18 +39,27 @@ public final class Options {
      *
      * @param initialPoolMsgs messages the pool starts with; 0 = 16
      * @param maxPoolMsgs     most idle messages the pool keeps; 0 = 64 (or the initial count, if larger)
+     * @return the options
      * @throws IllegalArgumentException for a negative value, a value over 65535, or initial > max
      */
     public static Options of(int initialPoolMsgs, int maxPoolMsgs) {
         return pool(initialPoolMsgs, maxPoolMsgs, DEFAULT_RECEIVE_QUEUE_CAPACITY);
     }
 
-    /** Returns the number of messages the pool starts with. */
+    /**
+     * Returns the number of messages the pool starts with.
+     *
+     * @return the initial pool size
+     */
     public int initialPoolMsgs() {
         return initialPoolMsgs;
     }
 
-    /** Returns the largest number of idle messages the pool keeps. */
+    /**
+     * Returns the largest number of idle messages the pool keeps.
+     *
+     * @return the largest idle pool size
+     */
     public int maxPoolMsgs() {
         return maxPoolMsgs;
     }
@@ -58,6 +67,8 @@ public final class Options {
     /**
      * Returns how many received frames a group's queue holds before the channels' readers wait (and
      * TCP flow control pushes back on the senders). Engine notices are never refused for lack of room.
+     *
+     * @return the receive queue capacity, in frames
      */
     public int receiveQueueCapacity() {
         return receiveQueueCapacity;
@@ -66,6 +77,8 @@ public final class Options {
     /**
      * Returns a copy with another initial pool size (rules as in {@link #of(int, int)}).
      *
+     * @param initialPoolMsgs messages the pool starts with; 0 = 16
+     * @return the new options
      * @throws IllegalArgumentException as {@link #of(int, int)}
      */
     public Options withInitialPoolMsgs(int initialPoolMsgs) {
@@ -75,6 +88,8 @@ public final class Options {
     /**
      * Returns a copy with another largest idle pool size (rules as in {@link #of(int, int)}).
      *
+     * @param maxPoolMsgs most idle messages the pool keeps; 0 = 64 (or the initial count, if larger)
+     * @return the new options
      * @throws IllegalArgumentException as {@link #of(int, int)}
      */
     public Options withMaxPoolMsgs(int maxPoolMsgs) {
@@ -85,6 +100,7 @@ public final class Options {
      * Returns a copy with another receive queue capacity.
      *
      * @param receiveQueueCapacity at least 1
+     * @return the new options
      * @throws IllegalArgumentException if below 1
      */
     public Options withReceiveQueueCapacity(int receiveQueueCapacity) {

@@ -37,12 +37,20 @@ public final class Reactor implements AutoCloseable {
         return new Reactor(Objects.requireNonNull(options, "options"));
     }
 
-    /** Creates a reactor with {@link Options#DEFAULT}. */
+    /**
+     * Creates a reactor with {@link Options#DEFAULT}.
+     *
+     * @return the new reactor
+     */
     public static Reactor create() {
         return create(Options.DEFAULT);
     }
 
-    /** Returns the application interface: groups and the message pool. */
+    /**
+     * Returns the application interface: groups and the message pool.
+     *
+     * @return this reactor's {@link Ampe}
+     */
     public Ampe ampe() {
         return engine;
     }
@@ -51,6 +59,8 @@ public final class Reactor implements AutoCloseable {
      * Returns a snapshot of what the reactor is doing: open channels per kind, group queue depths,
      * pool counts, messages and bytes in and out, close reasons. Safe from any thread; cheap enough
      * to call once a second.
+     *
+     * @return a new snapshot
      */
     public ReactorStats stats() {
         return engine.stats();

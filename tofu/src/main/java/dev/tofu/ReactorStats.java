@@ -29,7 +29,11 @@ public record ReactorStats(int openListeners, int openClients, int openServers, 
         closeReasons = Map.copyOf(closeReasons);
     }
 
-    /** Returns the number of open channels of every kind. */
+    /**
+     * Returns the number of open channels of every kind.
+     *
+     * @return {@code openListeners + openClients + openServers}
+     */
     public int openChannels() {
         return openListeners + openClients + openServers;
     }

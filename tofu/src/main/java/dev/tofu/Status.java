@@ -81,7 +81,11 @@ public enum Status {
         this.code = code;
     }
 
-    /** Returns the one-byte code of this status. */
+    /**
+     * Returns the one-byte code of this status.
+     *
+     * @return the wire code, 0..31
+     */
     public int code() {
         return code;
     }

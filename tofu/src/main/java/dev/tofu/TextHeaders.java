@@ -71,13 +71,20 @@ public final class TextHeaders implements Iterable<TextHeader> {
     /**
      * Returns the value of the first header named exactly {@code name} (case-sensitive), or
      * {@code null} if there is none.
+     *
+     * @param name the header name
+     * @return the first matching value, or {@code null}
      */
     public String get(String name) {
         Objects.requireNonNull(name, "name");
         return TextHeaderParser.first(section.array(), section.length(), name);
     }
 
-    /** Returns every header in wire order, as an unmodifiable list. */
+    /**
+     * Returns every header in wire order, as an unmodifiable list.
+     *
+     * @return the headers
+     */
     public List<TextHeader> all() {
         List<TextHeader> out = new ArrayList<>();
         TextHeaderParser.parse(section.array(), section.length(), (n, v) -> out.add(new TextHeader(n, v)));
@@ -90,7 +97,11 @@ public final class TextHeaders implements Iterable<TextHeader> {
         return all().iterator();
     }
 
-    /** Returns whether the section is empty. */
+    /**
+     * Returns whether the section is empty.
+     *
+     * @return {@code true} if there are no headers
+     */
     public boolean isEmpty() {
         return section.length() == 0;
     }
@@ -105,7 +116,11 @@ public final class TextHeaders implements Iterable<TextHeader> {
         section.clear();
     }
 
-    /** Returns the size of the section in wire form, in bytes. */
+    /**
+     * Returns the size of the section in wire form, in bytes.
+     *
+     * @return the section's length in bytes
+     */
     public int byteLength() {
         return section.length();
     }

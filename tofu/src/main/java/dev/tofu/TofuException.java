@@ -11,6 +11,7 @@ import java.util.Objects;
 public class TofuException extends RuntimeException {
     private static final long serialVersionUID = 1L;
 
+    /** The status that names this error. */
     private final Status status;
 
     /**
@@ -34,7 +35,11 @@ public class TofuException extends RuntimeException {
         this.status = status;
     }
 
-    /** Returns the status that names this error. */
+    /**
+     * Returns the status that names this error.
+     *
+     * @return the status
+     */
     public Status status() {
         return status;
     }
