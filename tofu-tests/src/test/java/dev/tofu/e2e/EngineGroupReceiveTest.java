@@ -12,6 +12,7 @@ import dev.tofu.Status;
 import dev.tofu.TofuException;
 import dev.tofu.internal.engine.Group;
 import dev.tofu.testing.NoLeaks;
+import dev.tofu.testing.PinningGuard;
 import dev.tofu.testing.Probe;
 import dev.tofu.testing.Wire;
 import dev.tofu.testing.Wire.Transport;
@@ -42,7 +43,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * Channel groups, waitReceive and updateReceiver (PROTOCOL.md §6.3, §6.5, §6.7, §6.9; recipe R12).
  */
 @Timeout(30)
-@ExtendWith(NoLeaks.class)
+@ExtendWith({NoLeaks.class, PinningGuard.class})
 class EngineGroupReceiveTest {
 
     @Test

@@ -12,6 +12,7 @@ import dev.tofu.Origin;
 import dev.tofu.Reactor;
 import dev.tofu.Status;
 import dev.tofu.testing.NoLeaks;
+import dev.tofu.testing.PinningGuard;
 import dev.tofu.testing.Probe;
 import dev.tofu.testing.Raw;
 import dev.tofu.testing.Wire;
@@ -44,7 +45,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * connects and listens, listener start, the connect handshake, and listener/client close.
  */
 @Timeout(60)
-@ExtendWith(NoLeaks.class)
+@ExtendWith({NoLeaks.class, PinningGuard.class})
 class EngineLifecycleTest {
 
     /** Posts {@code request} (a formatted Hello/WelcomeRequest) and checks the failure bundle of §5.3/§5.2. */

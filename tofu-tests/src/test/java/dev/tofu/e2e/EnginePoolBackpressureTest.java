@@ -9,6 +9,7 @@ import dev.tofu.Origin;
 import dev.tofu.Reactor;
 import dev.tofu.Status;
 import dev.tofu.testing.NoLeaks;
+import dev.tofu.testing.PinningGuard;
 import dev.tofu.testing.Probe;
 import dev.tofu.testing.Wire;
 import dev.tofu.testing.Wire.Transport;
@@ -29,7 +30,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * pool_empty Signal per starvation episode, and reading resumes when a message enters the pool.
  */
 @Timeout(30)
-@ExtendWith(NoLeaks.class)
+@ExtendWith({NoLeaks.class, PinningGuard.class})
 class EnginePoolBackpressureTest {
     private static final int FRAMES = 8;
 

@@ -12,6 +12,7 @@ import dev.tofu.Origin;
 import dev.tofu.Reactor;
 import dev.tofu.Status;
 import dev.tofu.testing.NoLeaks;
+import dev.tofu.testing.PinningGuard;
 import dev.tofu.testing.Probe;
 import dev.tofu.testing.Wire;
 import dev.tofu.testing.Wire.Transport;
@@ -31,7 +32,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
  * §9 items 6–8): every failure leaves the message with the caller, its status byte set to the error.
  */
 @Timeout(30)
-@ExtendWith(NoLeaks.class)
+@ExtendWith({NoLeaks.class, PinningGuard.class})
 class EnginePostValidationTest {
 
     @Test

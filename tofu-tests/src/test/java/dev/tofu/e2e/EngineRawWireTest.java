@@ -9,6 +9,7 @@ import dev.tofu.Origin;
 import dev.tofu.Reactor;
 import dev.tofu.Status;
 import dev.tofu.testing.NoLeaks;
+import dev.tofu.testing.PinningGuard;
 import dev.tofu.testing.Probe;
 import dev.tofu.testing.Raw;
 import dev.tofu.testing.Wire;
@@ -32,7 +33,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * §5.5.4): what is delivered, what closes a channel, and what the engine writes back.
  */
 @Timeout(30)
-@ExtendWith(NoLeaks.class)
+@ExtendWith({NoLeaks.class, PinningGuard.class})
 class EngineRawWireTest {
 
     @ParameterizedTest

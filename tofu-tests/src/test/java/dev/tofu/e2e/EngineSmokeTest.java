@@ -9,6 +9,7 @@ import dev.tofu.Origin;
 import dev.tofu.Reactor;
 import dev.tofu.Status;
 import dev.tofu.testing.NoLeaks;
+import dev.tofu.testing.PinningGuard;
 import dev.tofu.testing.Wire;
 import org.junit.jupiter.api.extension.ExtendWith;
 import dev.tofu.testing.Wire.Transport;
@@ -22,7 +23,7 @@ import java.util.List;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 @Timeout(30)
-@ExtendWith(NoLeaks.class)
+@ExtendWith({NoLeaks.class, PinningGuard.class})
 class EngineSmokeTest {
     @ParameterizedTest
     @EnumSource(Transport.class)

@@ -32,9 +32,18 @@ class PinningGuardTest {
         }
     }
 
+    static final class PinsAgainWhileInitialising {
+        static {
+            LockSupport.parkNanos(20_000_000L);
+        }
+
+        static void touch() {
+        }
+    }
+
     @Test
     void guardReportsAPinOnAWatchedVirtualThread() throws Exception {
-        PinningGuard.Recorder r = new PinningGuard.Recorder("tofu-ch-guard-test");
+        PinningGuard.Recorder r = new PinningGuard.Recorder("tofu-ch-guard-test", true);
         r.start();
         Thread t = Thread.ofVirtual().name("tofu-ch-guard-test-1").start(PinsWhileInitialising::touch);
         t.join();
@@ -44,8 +53,17 @@ class PinningGuardTest {
     }
 
     @Test
-    void guardIgnoresThreadsItDoesNotWatch() throws Exception {
+    void guardIgnoresOneTimeClassInitialisationPins() throws Exception {
         PinningGuard.Recorder r = new PinningGuard.Recorder("tofu-ch-guard-test");
+        r.start();
+        Thread t = Thread.ofVirtual().name("tofu-ch-guard-test-2").start(PinsAgainWhileInitialising::touch);
+        t.join();
+        assertTrue(r.stop().isEmpty(), "a pin inside <clinit> happens once per class and is not counted");
+    }
+
+    @Test
+    void guardIgnoresThreadsItDoesNotWatch() throws Exception {
+        PinningGuard.Recorder r = new PinningGuard.Recorder("tofu-ch-guard-test", true);
         r.start();
         Thread t = Thread.ofVirtual().name("someone-else").start(AlsoPinsWhileInitialising::touch);
         t.join();

@@ -11,7 +11,7 @@ import java.util.function.BooleanSupplier;
 import static org.junit.jupiter.api.Assertions.fail;
 
 /**
- * Leak checks for end-to-end tests. As an extension ({@code @ExtendWith(NoLeaks.class)}) it fails
+ * Leak checks for end-to-end tests. As an extension ({@code @ExtendWith({NoLeaks.class, PinningGuard.class})}) it fails
  * the test class if any engine thread is still alive after it; {@link #assertAtRest(Reactor)} checks
  * a reactor has no open channel and every pooled message is back.
  */

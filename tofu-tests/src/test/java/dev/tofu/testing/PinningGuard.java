@@ -24,6 +24,11 @@ import static org.junit.jupiter.api.Assertions.fail;
  * on monitors (JEP 491), so there the guard catches the remaining causes (native frames, class
  * initialisers); the code rule "no {@code synchronized} around anything that can block" covers the
  * rest.
+ *
+ * <p>Pins while a class is loaded or initialised are not counted: they happen once per class per
+ * JVM, on every JDK, whoever touches the class first. The engine initialises the classes its
+ * threads use when a reactor is created, so they do not stall channels; the guard is about pins
+ * that can repeat in steady state.
  */
 public final class PinningGuard implements BeforeAllCallback, AfterAllCallback {
     /** Thread-name prefix of every engine thread. */
@@ -63,15 +68,42 @@ public final class PinningGuard implements BeforeAllCallback, AfterAllCallback {
         }
     }
 
+    /** Whether the pinned stack is loading or initialising a class (a one-time pin). */
+    static boolean isClassLoading(RecordedEvent e) {
+        if (e.hasField("pinnedReason") && String.valueOf(e.getValue("pinnedReason")).contains("initialization")) {
+            return true; // JDK 24+: "Waited for initialization of <class> by another thread"
+        }
+        var stack = e.getStackTrace();
+        if (stack == null) {
+            return false;
+        }
+        for (var f : stack.getFrames()) {
+            String type = f.getMethod().getType().getName();
+            String method = f.getMethod().getName();
+            if (method.equals("<clinit>") || method.equals("loadClass") || method.equals("loadClassOrNull")
+                    || type.startsWith("jdk.jfr.")) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     /** One recording: start it, run code, stop it and read the pins of matching threads. */
     public static final class Recorder {
         private final String prefix;
+        private final boolean countClassLoading;
         private final List<String> pins = new CopyOnWriteArrayList<>();
         private final RecordingStream stream = new RecordingStream();
 
-        /** Records pins of threads whose name starts with {@code prefix}. */
+        /** Records pins of threads whose name starts with {@code prefix}, except class-loading pins. */
         public Recorder(String prefix) {
+            this(prefix, false);
+        }
+
+        /** Records pins of threads whose name starts with {@code prefix}; class-loading pins too if asked. */
+        public Recorder(String prefix, boolean countClassLoading) {
             this.prefix = prefix;
+            this.countClassLoading = countClassLoading;
             stream.enable("jdk.VirtualThreadPinned").withThreshold(Duration.ZERO).withStackTrace();
             stream.onEvent("jdk.VirtualThreadPinned", this::onPinned);
         }
@@ -91,13 +123,21 @@ public final class PinningGuard implements BeforeAllCallback, AfterAllCallback {
         private void onPinned(RecordedEvent e) {
             RecordedThread t = e.getThread("eventThread");
             String name = t == null ? null : t.getJavaName();
-            if (name != null && name.startsWith(prefix)) {
+            if (name != null && name.startsWith(prefix) && (countClassLoading || !isClassLoading(e))) {
                 var stack = e.getStackTrace();
                 String top = stack == null || stack.getFrames().isEmpty() ? "?"
                         : stack.getFrames().subList(0, Math.min(8, stack.getFrames().size())).stream()
                         .map(f -> f.getMethod().getType().getName() + "." + f.getMethod().getName() + ":" + f.getLineNumber())
                         .reduce((a, b) -> a + " <- " + b).orElse("?");
-                pins.add(name + " pinned for " + e.getDuration().toNanos() / 1000 + " µs at " + top);
+                StringBuilder fields = new StringBuilder();
+                for (var f : e.getFields()) {
+                    if (!f.getName().equals("stackTrace") && !f.getName().equals("eventThread")) {
+                        Object v = e.getValue(f.getName());
+                        fields.append(' ').append(f.getName()).append('=')
+                                .append(v instanceof jdk.jfr.consumer.RecordedThread rt ? rt.getJavaName() : v);
+                    }
+                }
+                pins.add(name + " pinned for " + e.getDuration().toNanos() / 1000 + " µs [" + fields + " ] at " + top);
             }
         }
     }

@@ -74,7 +74,7 @@ abstract class Channel {
     /** Called by post() for a message on this channel: takes it, or throws without taking it. */
     abstract void accept(Message m, int opCode);
 
-    /** Extra clean-up after the bundle (UDS files). */
+    /** Extra clean-up once the transport is closed, before the bundle (UDS files). */
     void afterClose() {
     }
 
@@ -149,8 +149,12 @@ abstract class Channel {
         }
         CloseCause cause = life.cause();
         closeTransport();
+        afterClose(); // before the bundle: once the app sees the close Signal, the path is free to reuse
         List<Message> unsent = drainUnsent();
-        if (cause.silent()) {
+        // During reactor close every close is silent (§6.9), even one a peer loss started first: a
+        // channel whose peer was in a group destroyed a moment earlier must not report anything.
+        boolean silent = cause.silent() || engine.isShutdown();
+        if (silent) {
             engine.pool.recycle(cause.trigger());
             unsent.forEach(engine.pool::recycle);
         } else {
@@ -162,15 +166,14 @@ abstract class Channel {
             }
             group.deliverNotice(engine.notice(number, Status.CHANNEL_CLOSED, channelMessageId));
         }
-        afterClose();
         engine.counters.open(kind()).decrementAndGet();
-        engine.counters.closed(cause.silent() ? Status.SHUTDOWN_STARTED : cause.reason());
+        engine.counters.closed(silent ? Status.SHUTDOWN_STARTED : cause.reason());
         ChannelEvents.Closed e = new ChannelEvents.Closed();
         if (e.shouldCommit()) {
             e.channel = number;
             e.kind = kind();
             e.reason = cause.reason().name();
-            e.silent = cause.silent();
+            e.silent = silent;
             e.returned = unsent.size();
             e.commit();
         }

@@ -37,6 +37,10 @@ import java.util.concurrent.atomic.AtomicBoolean;
 public final class Engine implements Ampe {
     private static final Logger LOG = LoggerFactory.getLogger(Engine.class);
     private static final MessageAccess ACCESS = MessageAccess.get();
+    static {
+        ClassPreload.run();
+    }
+
     /** How long close()/destroy() wait for a group's channel threads to end. */
     static final long TERMINATION_NANOS = java.util.concurrent.TimeUnit.SECONDS.toNanos(10);
 

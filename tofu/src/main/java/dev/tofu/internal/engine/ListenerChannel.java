@@ -41,6 +41,7 @@ final class ListenerChannel extends Channel {
     private volatile ServerSocketChannel server;
     private volatile Message request;     // the WelcomeRequest until answered
     private volatile Path udsFile;        // the socket file to remove on close
+    private volatile Object udsFileKey;   // its identity (inode), so we never remove a newer listener's file
 
     ListenerChannel(Engine engine, Group group, long welcomeId) {
         super(engine, group, false, welcomeId);
@@ -95,7 +96,10 @@ final class ListenerChannel extends Channel {
         Path file = udsFile;
         if (file != null) {
             try {
-                Files.deleteIfExists(file);
+                Object key = udsFileKey;
+                if (key == null || key.equals(fileKey(file))) { // a newer listener may own the path now
+                    Files.deleteIfExists(file);
+                }
             } catch (IOException e) {
                 LOG.debug("listener {}: could not remove {}", number, file, e);
             }
@@ -170,6 +174,10 @@ final class ListenerChannel extends Channel {
             udsFile = null; // not ours: do not delete another listener's file
             throw e;
         }
+        Path file = udsFile;
+        if (file != null) {
+            udsFileKey = fileKey(file);
+        }
         return s;
     }
 
@@ -203,6 +211,15 @@ final class ListenerChannel extends Channel {
         ACCESS.setChannel(welcome, number);
         if (beginClose(status, welcome)) {
             request = null; // it travels as the trigger now
+        }
+    }
+
+    private static Object fileKey(Path file) {
+        try {
+            return Files.readAttributes(file, java.nio.file.attribute.BasicFileAttributes.class,
+                    java.nio.file.LinkOption.NOFOLLOW_LINKS).fileKey();
+        } catch (IOException e) {
+            return null;
         }
     }
 

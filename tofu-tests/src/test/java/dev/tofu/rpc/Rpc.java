@@ -1,0 +1,106 @@
+package dev.tofu.rpc;
+
+import dev.tofu.Client;
+import dev.tofu.Message;
+import dev.tofu.Server;
+import dev.tofu.testing.PinningGuard;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.zip.CRC32;
+
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** Small helpers shared by the request/response tests. */
+final class Rpc {
+    /** Generous per-call timeout for calls that must succeed. */
+    static final Duration CALL = Duration.ofSeconds(20);
+
+    private Rpc() {
+    }
+
+    /** Pinning guards for the request/response layer's own threads (the engine's are guarded by @ExtendWith). */
+    static PinningGuard clientThreads() {
+        return new PinningGuard("tofu-client-");
+    }
+
+    static PinningGuard serverThreads() {
+        return new PinningGuard("tofu-server-");
+    }
+
+    static Message text(Client client, String s) {
+        Message m = client.newMessage();
+        m.body().append(s.getBytes(StandardCharsets.UTF_8));
+        return m;
+    }
+
+    static Message text(Server server, String s) {
+        Message m = server.newMessage();
+        m.body().append(s.getBytes(StandardCharsets.UTF_8));
+        return m;
+    }
+
+    static Message fill(Message m, String s) {
+        m.body().append(s.getBytes(StandardCharsets.UTF_8));
+        return m;
+    }
+
+    static String text(Message m) {
+        return new String(m.body().toByteArray(), StandardCharsets.UTF_8);
+    }
+
+    /** Calls {@code s} and returns the response body as text, closing the response. */
+    static String call(Client client, String s) {
+        try (Message r = client.call(text(client, s), CALL)) {
+            return text(r);
+        }
+    }
+
+    /**
+     * Raises {@code max} to {@code value} if larger. A plain CAS loop rather than
+     * {@code accumulateAndGet(v, Math::max)}: a lambda first linked concurrently on several handler
+     * threads makes them contend for a class-loading lock, which pins (and the guard would see it).
+     */
+    static void raiseTo(AtomicInteger max, int value) {
+        int seen;
+        while ((seen = max.get()) < value && !max.compareAndSet(seen, value)) {
+            Thread.onSpinWait();
+        }
+    }
+
+    static long crc(byte[]... parts) {
+        CRC32 c = new CRC32();
+        for (byte[] p : parts) {
+            c.update(p);
+        }
+        return c.getValue();
+    }
+
+    /** Awaits a latch the test controls; fails the test after 20 s. */
+    static void await(CountDownLatch latch) throws InterruptedException {
+        assertTrue(latch.await(20, TimeUnit.SECONDS), "latch not released within 20 s");
+    }
+
+    /** Waits for every future; rethrows the first failure. */
+    static <T> List<T> all(List<Future<T>> futures) throws Exception {
+        List<T> out = new ArrayList<>(futures.size());
+        for (Future<T> f : futures) {
+            try {
+                out.add(f.get(60, TimeUnit.SECONDS));
+            } catch (ExecutionException e) {
+                if (e.getCause() instanceof Exception x) {
+                    throw x;
+                }
+                throw e;
+            }
+        }
+        return out;
+    }
+}

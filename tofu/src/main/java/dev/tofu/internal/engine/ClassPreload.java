@@ -1,0 +1,67 @@
+package dev.tofu.internal.engine;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Loads and initialises, once, the classes the engine's virtual threads use, on the thread that
+ * creates the first reactor. Loading or initialising a class pins a virtual thread's carrier (on
+ * every JDK so far, JEP 491 included), so engine threads must not be the first to touch a class:
+ * with two carriers, a few such pins stall every channel for the duration of the class load.
+ */
+final class ClassPreload {
+    private static final Logger LOG = LoggerFactory.getLogger(ClassPreload.class);
+
+    private static final String[] CLASSES = {
+            "dev.tofu.internal.engine.ChannelEvents$Opened",
+            "dev.tofu.internal.engine.ChannelEvents$Closed",
+            "dev.tofu.internal.engine.ChannelEvents$BackPressure",
+            "dev.tofu.internal.engine.ChannelLifecycle",
+            "dev.tofu.internal.engine.ChannelLifecycle$Snapshot",
+            "dev.tofu.internal.engine.ChannelLifecycle$CloseCause",
+            "dev.tofu.internal.engine.ChannelLifecycle$State",
+            "dev.tofu.internal.engine.Outbox",
+            "dev.tofu.internal.engine.IoChannel",
+            "dev.tofu.internal.engine.ListenerChannel",
+            "dev.tofu.internal.engine.GroupQueue",
+            "dev.tofu.internal.engine.Opcodes",
+            "dev.tofu.internal.wire.FrameReader",
+            "dev.tofu.internal.wire.FrameWriter",
+            "dev.tofu.internal.wire.FrameHeader",
+            "dev.tofu.internal.wire.ReceiveRules",
+            "dev.tofu.internal.wire.ProtocolViolationException",
+            "dev.tofu.internal.wire.TextHeaderParser",
+            "dev.tofu.Address",
+            "dev.tofu.Address$TcpClient",
+            "dev.tofu.Address$TcpServer",
+            "dev.tofu.Address$UdsClient",
+            "dev.tofu.Address$UdsServer",
+            "java.io.EOFException",
+            "java.net.SocketException",
+            "java.net.ConnectException",
+            "java.net.UnixDomainSocketAddress",
+            "java.nio.channels.ClosedChannelException",
+            "java.nio.channels.AsynchronousCloseException",
+            "java.nio.channels.UnresolvedAddressException",
+            "java.nio.file.NoSuchFileException",
+    };
+
+    private ClassPreload() {
+    }
+
+    /** Initialises every class in the list; a missing one is only logged. */
+    static void run() {
+        ClassLoader loader = ClassPreload.class.getClassLoader();
+        for (String name : CLASSES) {
+            try {
+                Class.forName(name, true, loader);
+            } catch (ClassNotFoundException | LinkageError e) {
+                LOG.debug("preload of {} failed", name, e);
+            }
+        }
+        // JFR registers an event class on its first instance; do that here too.
+        new ChannelEvents.Opened();
+        new ChannelEvents.Closed();
+        new ChannelEvents.BackPressure();
+    }
+}

@@ -1,0 +1,587 @@
+package dev.tofu.internal.rpc;
+
+import dev.tofu.Address;
+import dev.tofu.AllocationStrategy;
+import dev.tofu.Ampe;
+import dev.tofu.BinaryHeader;
+import dev.tofu.ChannelGroup;
+import dev.tofu.Message;
+import dev.tofu.OpCode;
+import dev.tofu.Origin;
+import dev.tofu.Status;
+import dev.tofu.TofuException;
+import dev.tofu.TofuTimeoutException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.time.Duration;
+import java.util.Iterator;
+import java.util.List;
+import java.util.NoSuchElementException;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
+
+/**
+ * One connected client channel of a {@link dev.tofu.Client}: its own {@link ChannelGroup}, the one
+ * receiver virtual thread that calls {@link ChannelGroup#waitReceive} on it, and the map of calls
+ * waiting for a response, keyed by message id. Built on the public API only.
+ *
+ * <p>Threads: {@link #open} runs on the connecting thread and reads the group itself until the
+ * HelloResponse arrives, and only then starts the receiver (so the group never has two readers).
+ * After that, any number of caller threads post and wait concurrently; the receiver alone reads
+ * the group and hands each response to its {@link PendingCall}. {@code pending} is a concurrent
+ * map; {@code open} and {@code reason} are volatile.
+ *
+ * <p>Invariants: a call is in {@code pending} before its request is posted, so a fast response is
+ * never missed; the receiver removes the entry when the last part arrives, the caller when it gives
+ * up (timeout, failure); a response with no live entry is released and counted as late, never
+ * handed to another call (ids come from a per-client counter and are not reused). {@code open} is
+ * cleared before the pending calls are failed, and callers re-check it after registering, so no call
+ * registered during a close is left waiting.
+ */
+public final class ClientConnection {
+    private static final Logger LOG = LoggerFactory.getLogger(ClientConnection.class);
+    static {
+        // Load what the receiver and caller threads use now (see ServerCore's static initialiser).
+        ServerCore.preload(PendingCall.class, Parts.class, TofuTimeoutException.class);
+    }
+
+    /** How long {@link #close()} waits for the server to answer its ByeRequest. */
+    static final long BYE_WAIT_NANOS = TimeUnit.SECONDS.toNanos(2);
+
+    private final Ampe ampe;
+    private final ChannelGroup group;
+    private final int channel;
+    private final AtomicLong ids;
+    private final AtomicLong late;
+    private final Consumer<Message> listener;
+    private final ConcurrentHashMap<Long, PendingCall> pending = new ConcurrentHashMap<>();
+    private final CountDownLatch ended = new CountDownLatch(1);
+    private final Thread receiver;
+    private volatile boolean open = true;
+    private volatile TofuException reason;    // why the channel closed; first writer wins (closeLock)
+    private final java.util.concurrent.locks.ReentrantLock closeLock = new java.util.concurrent.locks.ReentrantLock();
+    private Status firstReturned;             // receiver thread only: status of the first returned message
+
+    private ClientConnection(Ampe ampe, ChannelGroup group, int channel, AtomicLong ids, AtomicLong late,
+                             Consumer<Message> listener) {
+        this.ampe = ampe;
+        this.group = group;
+        this.channel = channel;
+        this.ids = ids;
+        this.late = late;
+        this.listener = listener;
+        this.receiver = Thread.ofVirtual().name("tofu-client-" + channel + "-receiver").unstarted(this::receive);
+    }
+
+    // ---- connecting --------------------------------------------------------------------------
+
+    /**
+     * Opens a channel to {@code address} on a new group and waits up to {@code timeout} for the
+     * server's HelloResponse; on success starts the receiver. On any failure the group is destroyed
+     * (every message in it goes back to the pool) before the exception leaves.
+     *
+     * @throws TofuTimeoutException no HelloResponse in time (the channel was closed with ByeSignal)
+     * @throws TofuException        the engine's status (CONNECT_FAILED, INVALID_ADDRESS,
+     *                              UDS_PATH_NOT_FOUND, ...), or CHANNEL_CLOSED / PEER_DISCONNECTED
+     *                              when the server rejected the connection
+     */
+    public static ClientConnection open(Ampe ampe, Address address, Duration timeout, AtomicLong ids,
+                                        AtomicLong late, Consumer<Message> listener) {
+        ChannelGroup group = ampe.create();
+        try {
+            Message hello = ampe.get(AllocationStrategy.ALWAYS);
+            try {
+                address.format(hello);
+                hello.messageId(nextId(ids));
+            } catch (RuntimeException e) {
+                hello.close();
+                throw e;
+            }
+            BinaryHeader h;
+            try {
+                h = group.post(hello);
+            } catch (RuntimeException e) {
+                hello.close();
+                throw e;
+            }
+            int ch = h.channel();
+            awaitHello(ampe, group, ch, address, timeout);
+            ClientConnection c = new ClientConnection(ampe, group, ch, ids, late, listener);
+            c.receiver.start();
+            return c;
+        } catch (RuntimeException | Error e) {
+            group.close();
+            throw e;
+        }
+    }
+
+    private static void awaitHello(Ampe ampe, ChannelGroup group, int ch, Address address, Duration timeout) {
+        long deadline = PendingCall.deadline(timeout);
+        Status returned = null;
+        while (true) {
+            long left = PendingCall.remaining(deadline);
+            Message m = left == 0 ? null : group.waitReceive(Duration.ofNanos(left));
+            if (m == null) {
+                Message bye = ampe.get(AllocationStrategy.ALWAYS);
+                bye.opCode(OpCode.BYE_SIGNAL).channel(ch);
+                try {
+                    Parts.postOrRelease(group, bye);
+                } catch (TofuException e) {
+                    LOG.debug("channel {}: ByeSignal after connect timeout failed: {}", ch, e.getMessage());
+                }
+                throw new TofuTimeoutException("no HelloResponse from " + address.value() + " within " + timeout);
+            }
+            try {
+                if (m.origin() == Origin.ENGINE) {
+                    if (m.status() == Status.POOL_EMPTY) {
+                        ampe.put(m);
+                        m = null;
+                        continue;
+                    }
+                    if (m.opCode() == OpCode.HELLO_RESPONSE && m.status() != Status.SUCCESS) {
+                        throw new TofuException(m.status(), "cannot connect to " + address.value());
+                    }
+                    if (m.opCode() == OpCode.SIGNAL && m.status() == Status.CHANNEL_CLOSED && m.channel() == ch) {
+                        throw new TofuException(returned != null ? returned : Status.PEER_DISCONNECTED,
+                                "the server closed the connection to " + address.value() + " during the handshake");
+                    }
+                    if (returned == null && m.status() != Status.SUCCESS) {
+                        returned = m.status();
+                    }
+                    continue;
+                }
+                switch (m.opCode()) {
+                    case HELLO_RESPONSE -> {
+                        return;
+                    }
+                    case BYE_RESPONSE, BYE_SIGNAL, BYE_REQUEST -> {
+                        String why = m.headers().get(Parts.REASON_HEADER);
+                        throw new TofuException(Status.CHANNEL_CLOSED, "the server at " + address.value()
+                                + " rejected the connection" + (why == null ? "" : ": " + why));
+                    }
+                    default -> LOG.debug("channel {}: {} before the HelloResponse, dropped", ch, m);
+                }
+            } finally {
+                Parts.release(m);
+            }
+        }
+    }
+
+    // ---- state ---------------------------------------------------------------------------------
+
+    /** The channel number. */
+    public int channel() {
+        return channel;
+    }
+
+    /** Whether the channel is open (no close, ByeRequest or client close seen yet). */
+    public boolean isOpen() {
+        return open;
+    }
+
+    /** The exception that describes why the channel closed (only meaningful once closed). */
+    public TofuException closedException() {
+        TofuException r = reason;
+        return new TofuException(r == null ? Status.CHANNEL_CLOSED : r.status(),
+                r == null ? "channel " + channel + " is closed" : stripStatus(r));
+    }
+
+    private static String stripStatus(TofuException e) {
+        String prefix = e.status().name() + ": ";
+        String m = e.getMessage();
+        return m.startsWith(prefix) ? m.substring(prefix.length()) : m;
+    }
+
+    /** Marks the channel closed for {@code status} and fails every waiting call at once. */
+    private void markClosed(Status status, String text) {
+        closeLock.lock();
+        try {
+            if (reason == null) {
+                reason = new TofuException(status, text);
+            }
+            open = false;
+        } finally {
+            closeLock.unlock();
+        }
+        TofuException r = reason;
+        String detail = stripStatus(r);
+        for (PendingCall p : pending.values()) {
+            p.fail(r.status(), detail);
+        }
+    }
+
+    /**
+     * Closes gracefully: fails waiting calls with SHUTDOWN_STARTED, posts a ByeRequest, waits up to
+     * 2 s for the close to complete, then destroys the group and joins the receiver. Idempotent.
+     */
+    public void close() {
+        boolean wasOpen = open;
+        markClosed(Status.SHUTDOWN_STARTED, "the client is closing (channel " + channel + ")");
+        if (wasOpen) {
+            try {
+                Message bye = ampe.get(AllocationStrategy.ALWAYS);
+                bye.opCode(OpCode.BYE_REQUEST).channel(channel).messageId(nextId(ids));
+                Parts.postOrRelease(group, bye);
+            } catch (TofuException e) {
+                LOG.debug("channel {}: ByeRequest failed: {}", channel, e.getMessage());
+            }
+            await(ended, BYE_WAIT_NANOS);
+        }
+        abort();
+    }
+
+    /** Destroys the group at once (silent close), fails waiting calls, joins the receiver. */
+    public void abort() {
+        markClosed(Status.SHUTDOWN_STARTED, "the client is closing (channel " + channel + ")");
+        group.close();
+        if (Thread.currentThread() != receiver) {
+            await(ended, TimeUnit.SECONDS.toNanos(10));
+        }
+    }
+
+    private static void await(CountDownLatch latch, long nanos) {
+        try {
+            latch.await(nanos, TimeUnit.NANOSECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    // ---- calls ---------------------------------------------------------------------------------
+
+    /** A plain call: posts the parts and returns the whole response (parts joined). */
+    public Message call(List<Message> request, long deadline, Duration timeout) {
+        PendingCall p = start(request, false);
+        Message whole = null;
+        boolean complete = false;
+        try {
+            while (true) {
+                Message part = p.next(deadline);
+                if (part == null) {
+                    throw timeout(p, timeout);
+                }
+                failOnError(part);
+                boolean last = !part.more();
+                if (whole == null) {
+                    whole = part;
+                } else {
+                    Parts.appendBody(whole, part);
+                    part.close();
+                }
+                if (last) {
+                    whole.more(false);
+                    complete = true;
+                    Message r = whole;
+                    whole = null;
+                    return r;
+                }
+            }
+        } finally {
+            Parts.release(whole);
+            if (!complete) {
+                giveUp(p);
+            }
+        }
+    }
+
+    /** A streaming call: each part and progress SIGNAL goes to {@code onPart} on this thread. */
+    public void call(Message request, long deadline, Duration timeout, Consumer<Message> onPart) {
+        PendingCall p = start(List.of(request), true);
+        boolean complete = false;
+        try {
+            while (true) {
+                Message part = p.next(deadline);
+                if (part == null) {
+                    throw timeout(p, timeout);
+                }
+                boolean last = PendingCall.isLast(part);
+                failOnError(part);
+                try {
+                    onPart.accept(part);
+                } finally {
+                    part.close();
+                }
+                if (last) {
+                    complete = true;
+                    return;
+                }
+            }
+        } finally {
+            if (!complete) {
+                giveUp(p);
+            }
+        }
+    }
+
+    /** A streaming call as an iterator over the parts (and progress SIGNALs). */
+    public Iterator<Message> stream(Message request, long deadline, Duration timeout) {
+        PendingCall p = start(List.of(request), true);
+        return new Iterator<>() {
+            private Message next;      // caller thread only
+            private boolean finished;  // caller thread only
+
+            @Override
+            public boolean hasNext() {
+                if (next != null) {
+                    return true;
+                }
+                if (finished) {
+                    return false;
+                }
+                Message part;
+                try {
+                    part = p.next(deadline);
+                    if (part == null) {
+                        throw timeout(p, timeout);
+                    }
+                    failOnError(part);
+                } catch (RuntimeException e) {
+                    finished = true;
+                    giveUp(p);
+                    throw e;
+                }
+                finished = PendingCall.isLast(part);
+                next = part;
+                return true;
+            }
+
+            @Override
+            public Message next() {
+                if (!hasNext()) {
+                    throw new NoSuchElementException("the response is complete");
+                }
+                Message m = next;
+                next = null;
+                return m;
+            }
+        };
+    }
+
+    /** Posts a one-way SIGNAL. Consumes {@code signal}. */
+    public void send(Message signal) {
+        if (!open) {
+            signal.close();
+            throw closedException();
+        }
+        try {
+            signal.opCode(OpCode.SIGNAL).channel(channel);
+            if (signal.messageId() == 0) {
+                signal.messageId(nextId(ids));
+            }
+        } catch (RuntimeException e) {
+            signal.close();
+            throw e;
+        }
+        try {
+            Parts.post(ampe, group, signal, false);
+        } catch (TofuException e) {
+            throw translate(e);
+        }
+    }
+
+    /** Registers the call, then posts every part (same id, more on all but the last). Consumes the parts. */
+    private PendingCall start(List<Message> parts, boolean wantsSignals) {
+        if (parts.isEmpty()) {
+            throw new IllegalArgumentException("a request needs at least one part");
+        }
+        long id = parts.get(0).messageId();
+        PendingCall p;
+        if (id != 0) {
+            p = new PendingCall(id, wantsSignals);
+            if (pending.putIfAbsent(id, p) != null) {
+                releaseFrom(parts, 0);
+                throw new IllegalArgumentException("message id " + Long.toUnsignedString(id) + " is already pending");
+            }
+        } else {
+            do {
+                id = nextId(ids);
+                p = new PendingCall(id, wantsSignals);
+            } while (pending.putIfAbsent(id, p) != null);
+        }
+        if (!open) { // markClosed clears open before failing the map: re-check after registering
+            pending.remove(id, p);
+            releaseFrom(parts, 0);
+            throw closedException();
+        }
+        int taken = 0; // parts before this index are consumed (posted or released by Parts.post)
+        try {
+            while (taken < parts.size()) {
+                Message part = parts.get(taken);
+                boolean more = taken < parts.size() - 1;
+                taken++;
+                part.opCode(OpCode.REQUEST).channel(channel).messageId(id);
+                Parts.post(ampe, group, part, more);
+            }
+        } catch (RuntimeException e) {
+            releaseFrom(parts, taken);
+            pending.remove(id, p);
+            throw e instanceof TofuException t ? translate(t) : e;
+        }
+        return p;
+    }
+
+    private static void releaseFrom(List<Message> parts, int from) {
+        for (int i = from; i < parts.size(); i++) {
+            parts.get(i).close();
+        }
+    }
+
+    private TofuException translate(TofuException e) {
+        if (!open) {
+            return closedException();
+        }
+        if (e.status() == Status.INVALID_CHANNEL_NUMBER) {
+            return new TofuException(Status.CHANNEL_CLOSED, "channel " + channel + " is closed");
+        }
+        return e;
+    }
+
+    /** Throws PROCESSING_FAILED (releasing the part) if {@code part} carries the server's {@code ~error}. */
+    private static void failOnError(Message part) {
+        if (part.opCode() == OpCode.RESPONSE) {
+            String err = part.headers().get(Parts.ERROR_HEADER);
+            if (err != null) {
+                part.close();
+                throw new TofuException(Status.PROCESSING_FAILED, err);
+            }
+        }
+    }
+
+    private TofuTimeoutException timeout(PendingCall p, Duration timeout) {
+        return new TofuTimeoutException("no response to message id " + Long.toUnsignedString(p.id())
+                + " on channel " + channel + " within " + timeout);
+    }
+
+    /** The caller gives up: later parts are refused (and counted late by the receiver). */
+    private void giveUp(PendingCall p) {
+        List<Message> left = p.abandon();
+        pending.remove(p.id(), p);
+        for (Message m : left) {
+            if (PendingCall.isLast(m)) {
+                late.incrementAndGet();
+            }
+            m.close();
+        }
+    }
+
+    private static long nextId(AtomicLong ids) {
+        long id;
+        do {
+            id = ids.incrementAndGet();
+        } while (id == 0);
+        return id;
+    }
+
+    // ---- receiver ------------------------------------------------------------------------------
+
+    private void receive() {
+        try {
+            while (true) {
+                Message m;
+                try {
+                    m = group.waitReceive(ChannelGroup.INFINITE);
+                } catch (TofuException e) {
+                    markClosed(Status.SHUTDOWN_STARTED, "channel " + channel + " closed: the client or its reactor is closing");
+                    return;
+                }
+                if (m != null && !dispatch(m)) {
+                    group.close(); // the close Signal is the last message of the channel (§5.6)
+                    return;
+                }
+            }
+        } catch (RuntimeException | Error e) {
+            LOG.error("channel {}: client receiver failed", channel, e);
+            markClosed(Status.UNKNOWN_ERROR, "channel " + channel + ": client receiver failed: " + e);
+            group.close();
+        } finally {
+            ended.countDown();
+        }
+    }
+
+    /** Handles one message; false after the channel's close Signal. Always disposes of {@code m}. */
+    private boolean dispatch(Message m) {
+        if (m.origin() == Origin.ENGINE) {
+            return engineMessage(m);
+        }
+        switch (m.opCode()) {
+            case RESPONSE -> response(m);
+            case SIGNAL -> signal(m);
+            case BYE_REQUEST -> {
+                markClosed(Status.CHANNEL_CLOSED, "channel " + channel + " closed by the server (ByeRequest)");
+                m.opCode(OpCode.BYE_RESPONSE);
+                try {
+                    Parts.postOrRelease(group, m); // §5.5.1: answer the server's graceful close
+                } catch (TofuException e) {
+                    LOG.debug("channel {}: ByeResponse failed: {}", channel, e.getMessage());
+                }
+            }
+            case BYE_RESPONSE, BYE_SIGNAL -> {
+                markClosed(Status.CHANNEL_CLOSED, "channel " + channel + " closed by the server");
+                m.close();
+            }
+            default -> {
+                LOG.debug("channel {}: unexpected {}, dropped", channel, m);
+                m.close();
+            }
+        }
+        return true;
+    }
+
+    private boolean engineMessage(Message m) {
+        Status s = m.status();
+        if (s == Status.POOL_EMPTY) {
+            ampe.put(m); // §6.6: the notice is a fresh message; putting it grows the pool by one
+            return true;
+        }
+        if (m.opCode() == OpCode.SIGNAL && s == Status.CHANNEL_CLOSED && m.channel() == channel) {
+            m.close();
+            Status why = firstReturned != null ? firstReturned : Status.PEER_DISCONNECTED;
+            markClosed(why, "channel " + channel + " closed: " + why);
+            return false;
+        }
+        if (s != Status.SUCCESS && s != Status.RECEIVER_UPDATE && firstReturned == null) {
+            firstReturned = s;
+        }
+        if (m.opCode() == OpCode.REQUEST) { // a request returned unsent: its caller fails with the reason
+            PendingCall p = pending.get(m.messageId());
+            if (p != null) {
+                p.fail(s, "channel " + channel + " closed before the request was sent: " + s);
+            }
+        }
+        m.close();
+        return true;
+    }
+
+    private void response(Message m) {
+        PendingCall p = pending.get(m.messageId());
+        boolean last = !m.more();
+        if (p != null && last) {
+            pending.remove(m.messageId(), p);
+        }
+        if (p == null || !p.offer(m)) {
+            if (last) {
+                late.incrementAndGet();
+            }
+            m.close();
+        }
+    }
+
+    private void signal(Message m) {
+        PendingCall p = m.messageId() == 0 ? null : pending.get(m.messageId());
+        if (p != null && p.wantsSignals() && p.offer(m)) {
+            return;
+        }
+        if (listener != null) {
+            try {
+                listener.accept(m);
+            } catch (RuntimeException e) {
+                LOG.warn("channel {}: signal listener failed", channel, e);
+            }
+        }
+        m.close();
+    }
+}

@@ -1,0 +1,760 @@
+package dev.tofu.internal.rpc;
+
+import dev.tofu.Address;
+import dev.tofu.AllocationStrategy;
+import dev.tofu.Ampe;
+import dev.tofu.BinaryHeader;
+import dev.tofu.ChannelGroup;
+import dev.tofu.Message;
+import dev.tofu.OpCode;
+import dev.tofu.Origin;
+import dev.tofu.Server;
+import dev.tofu.Status;
+import dev.tofu.TofuException;
+import dev.tofu.TofuTimeoutException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * The machinery behind {@link Server}, on the public API only.
+ *
+ * <p>Threads: the dispatcher virtual thread ({@code tofu-server-dispatcher}) is the only reader of
+ * {@code group}; it owns {@code partials}, {@code rejected} and {@code listeners}' liveness. Each
+ * request runs on a new handler virtual thread ({@code tofu-server-handler}). {@code lock} guards
+ * {@code channels} (and every {@link ChannelState} in it), {@code total} and {@code phase}; its
+ * conditions wake the dispatcher when there is room again ({@code room}), the stopper when every
+ * request is done ({@code drained}) or every client channel closed ({@code channelsGone}).
+ * Nothing blocks while holding {@code lock} except condition waits, which release it.
+ *
+ * <p>Invariants: {@code total} = requests running + requests in the backlogs; a channel runs at most
+ * {@code perChannel} handlers; the dispatcher does not read the group while
+ * {@code total >= maxTotal} (back-pressure; nothing is dropped); every message that reaches the
+ * server is released, posted or handed to a handler, which consumes it.
+ */
+public final class ServerCore {
+    private static final Logger LOG = LoggerFactory.getLogger(ServerCore.class);
+    private static final long WELCOME_WAIT_NANOS = TimeUnit.SECONDS.toNanos(10);
+    private static final long BYE_WAIT_NANOS = TimeUnit.SECONDS.toNanos(2);
+    private static final long JOIN_NANOS = TimeUnit.SECONDS.toNanos(5);
+
+    private enum Phase { RUNNING, DRAINING, CLOSING, CLOSED }
+
+    static {
+        // Load what the handler threads use now, on the thread that starts the server: many handler
+        // virtual threads loading a class at once contend for its class-loading lock, which pins.
+        preload(Responder.class, Parts.class, ChannelState.class, Key.class, TofuTimeoutException.class);
+    }
+
+    /** Forces {@code types} to load (see the static initialiser). */
+    static void preload(Class<?>... types) {
+        for (Class<?> t : types) {
+            try {
+                Class.forName(t.getName(), true, t.getClassLoader());
+            } catch (ClassNotFoundException e) {
+                throw new NoClassDefFoundError(t.getName());
+            }
+        }
+    }
+
+    /** Per client channel; guarded by {@code lock}. */
+    private static final class ChannelState {
+        final int channel;
+        int running;
+        final ArrayDeque<Message> backlog = new ArrayDeque<>();
+        boolean closed;
+
+        ChannelState(int channel) {
+            this.channel = channel;
+        }
+    }
+
+    private record Key(int channel, long id) {
+    }
+
+    private final Ampe ampe;
+    private final ChannelGroup group;
+    private final Server.RequestHandler requestHandler;
+    private final Server.StreamingHandler streamingHandler;
+    private final Server.SignalHandler signalHandler;
+    private final Server.ConnectHook connectHook;
+    private final int maxTotal;
+    private final int perChannel;
+    private final List<Address> addresses;
+    private final Set<Integer> listeners = ConcurrentHashMap.newKeySet();
+
+    private final ReentrantLock lock = new ReentrantLock();
+    private final Condition room = lock.newCondition();
+    private final Condition drained = lock.newCondition();
+    private final Condition channelsGone = lock.newCondition();
+    private final Map<Integer, ChannelState> channels = new HashMap<>(); // guarded by lock
+    private int total;                                                   // guarded by lock
+    private Phase phase = Phase.RUNNING;                                 // guarded by lock
+    private final ReentrantLock stopLock = new ReentrantLock();          // serialises stop/abort
+
+    private final Set<Thread> handlers = ConcurrentHashMap.newKeySet();
+    /** Ids of pushed SIGNALs: the upper half of the unsigned range, so they never match a client's call ids. */
+    private final java.util.concurrent.atomic.AtomicLong pushIds = new java.util.concurrent.atomic.AtomicLong(Long.MIN_VALUE);
+    private final Map<Key, Message> partials = new HashMap<>();   // dispatcher only
+    private final Set<Integer> rejected = new HashSet<>();       // dispatcher only
+    private List<Message> early;                                 // start(), then dispatcher only
+    private final Thread dispatcher;
+
+    private ServerCore(Ampe ampe, ChannelGroup group, List<Address> addresses, List<Integer> listenerChannels,
+                       List<Message> early, Server.RequestHandler requestHandler,
+                       Server.StreamingHandler streamingHandler, Server.SignalHandler signalHandler,
+                       Server.ConnectHook connectHook, int maxTotal, int perChannel) {
+        this.ampe = ampe;
+        this.group = group;
+        this.addresses = List.copyOf(addresses);
+        this.listeners.addAll(listenerChannels);
+        this.early = early;
+        this.requestHandler = requestHandler;
+        this.streamingHandler = streamingHandler;
+        this.signalHandler = signalHandler;
+        this.connectHook = connectHook;
+        this.maxTotal = maxTotal;
+        this.perChannel = perChannel;
+        this.dispatcher = Thread.ofVirtual().name("tofu-server-dispatcher").unstarted(this::dispatch);
+    }
+
+    /** Starts every listener (in order), then the dispatcher. On failure closes everything and throws. */
+    public static ServerCore start(Ampe ampe, List<Address> listen, Server.RequestHandler requestHandler,
+                                   Server.StreamingHandler streamingHandler, Server.SignalHandler signalHandler,
+                                   Server.ConnectHook connectHook, int maxTotal, int perChannel) {
+        ChannelGroup group = ampe.create();
+        List<Message> early = new ArrayList<>();
+        try {
+            List<Address> bound = new ArrayList<>();
+            List<Integer> channels = new ArrayList<>();
+            for (Address a : listen) {
+                Message w = ampe.get(AllocationStrategy.ALWAYS);
+                try {
+                    a.format(w);
+                } catch (RuntimeException e) {
+                    w.close();
+                    throw e;
+                }
+                BinaryHeader h;
+                try {
+                    h = group.post(w);
+                } catch (RuntimeException e) {
+                    w.close();
+                    throw e;
+                }
+                channels.add(h.channel());
+                bound.add(awaitWelcome(ampe, group, h.channel(), a, early));
+            }
+            ServerCore core = new ServerCore(ampe, group, bound, channels, early, requestHandler, streamingHandler,
+                    signalHandler, connectHook, maxTotal, perChannel);
+            core.dispatcher.start();
+            return core;
+        } catch (RuntimeException | Error e) {
+            early.forEach(Message::close);
+            group.close();
+            throw e;
+        }
+    }
+
+    /** Waits for the WelcomeResponse of {@code ch}; other messages (early clients) are kept in {@code early}. */
+    private static Address awaitWelcome(Ampe ampe, ChannelGroup group, int ch, Address a, List<Message> early) {
+        long deadline = System.nanoTime() + WELCOME_WAIT_NANOS;
+        while (true) {
+            long left = PendingCall.remaining(deadline);
+            Message m = left == 0 ? null : group.waitReceive(Duration.ofNanos(left));
+            if (m == null) {
+                throw new TofuTimeoutException("no WelcomeResponse for " + a.value());
+            }
+            if (m.channel() == ch && m.opCode() == OpCode.WELCOME_RESPONSE) {
+                try {
+                    if (m.status() != Status.SUCCESS) {
+                        throw new TofuException(m.status(), "cannot listen on " + a.value());
+                    }
+                    String b = m.headers().get(Address.BOUND_TO);
+                    return b == null ? a : Address.parse(b);
+                } finally {
+                    m.close();
+                }
+            }
+            if (m.origin() == Origin.ENGINE && m.status() == Status.POOL_EMPTY) {
+                ampe.put(m);
+            } else {
+                early.add(m);
+            }
+        }
+    }
+
+    /** The listeners' client addresses, in listen order. */
+    public List<Address> addresses() {
+        return addresses;
+    }
+
+    /** A cleared message owned by the caller. */
+    public Message newMessage() {
+        return ampe.get(AllocationStrategy.ALWAYS);
+    }
+
+    /** Whether the server is running (not stopping or stopped). */
+    public boolean isRunning() {
+        lock.lock();
+        try {
+            return phase == Phase.RUNNING;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Pushes a SIGNAL to a client channel; consumes {@code signal}. */
+    public void send(int channel, Message signal) {
+        try {
+            signal.opCode(OpCode.SIGNAL).channel(channel);
+            if (signal.messageId() == 0) {
+                signal.messageId(pushIds.incrementAndGet()); // far from any client's call ids
+            }
+        } catch (RuntimeException e) {
+            signal.close();
+            throw e;
+        }
+        Parts.post(ampe, group, signal, false);
+    }
+
+    // ---- dispatcher ----------------------------------------------------------------------------
+
+    private void dispatch() {
+        try {
+            List<Message> first = early;
+            early = null;
+            for (Message m : first) {
+                handle(m);
+            }
+            while (awaitRoom()) {
+                Message m;
+                try {
+                    m = group.waitReceive(ChannelGroup.INFINITE);
+                } catch (TofuException e) {
+                    return; // the group was destroyed (stop, abort, or the reactor closed)
+                }
+                if (m != null) {
+                    handle(m);
+                }
+            }
+        } catch (RuntimeException | Error e) {
+            LOG.error("server dispatcher failed", e);
+        } finally {
+            partials.values().forEach(Message::close);
+            partials.clear();
+        }
+    }
+
+    /** Waits while the server is full; false once the server closes. */
+    private boolean awaitRoom() {
+        lock.lock();
+        try {
+            while (total >= maxTotal && (phase == Phase.RUNNING || phase == Phase.DRAINING)) {
+                room.awaitUninterruptibly();
+            }
+            return phase != Phase.CLOSED;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private void handle(Message m) {
+        if (m.origin() == Origin.ENGINE) {
+            if (m.status() == Status.POOL_EMPTY) {
+                ampe.put(m); // §6.6: grows the pool by one
+                return;
+            }
+            if (m.opCode() == OpCode.SIGNAL && m.status() == Status.CHANNEL_CLOSED) {
+                channelClosed(m.channel());
+            }
+            m.close(); // returned messages (responses of closed channels, ByeSignals) and notices
+            return;
+        }
+        switch (m.opCode()) {
+            case HELLO_REQUEST -> hello(m);
+            case REQUEST -> request(m);
+            case SIGNAL -> signal(m);
+            case BYE_REQUEST -> {
+                m.opCode(OpCode.BYE_RESPONSE); // §5.5.1: the client closes gracefully
+                m.headers().clear();
+                m.body().clear();
+                postQuietly(m);
+            }
+            default -> m.close(); // ByeResponse to our ByeRequest, stray responses
+        }
+    }
+
+    private void hello(Message m) {
+        String reason;
+        if (!isRunning()) {
+            reason = "the server is stopping";
+        } else if (connectHook == null) {
+            reason = null;
+        } else {
+            try {
+                reason = connectHook.reject(m);
+            } catch (RuntimeException e) {
+                LOG.warn("connect hook failed; rejecting the client", e);
+                reason = "connect hook failed: " + Parts.errorText(e);
+            }
+        }
+        int ch = m.channel();
+        m.headers().clear();
+        m.body().clear();
+        if (reason == null) {
+            lock.lock();
+            try {
+                channels.computeIfAbsent(ch, ChannelState::new);
+            } finally {
+                lock.unlock();
+            }
+            m.opCode(OpCode.HELLO_RESPONSE);
+        } else {
+            rejected.add(ch);
+            m.opCode(OpCode.BYE_RESPONSE); // §5.5.4: graceful reject with a reason
+            m.headers().append(Parts.REASON_HEADER, Parts.oneLine(reason));
+        }
+        postQuietly(m);
+    }
+
+    private void request(Message m) {
+        int ch = m.channel();
+        if (rejected.contains(ch)) {
+            m.close();
+            return;
+        }
+        if (m.more() || !partials.isEmpty()) {
+            Key k = new Key(ch, m.messageId());
+            Message whole = partials.get(k);
+            if (whole != null) {
+                Parts.appendBody(whole, m);
+                boolean more = m.more();
+                m.close();
+                if (more) {
+                    return;
+                }
+                partials.remove(k);
+                m = whole;
+            } else if (m.more()) {
+                partials.put(k, m);
+                return;
+            }
+            m.more(false);
+        }
+        submit(ch, m);
+    }
+
+    private void signal(Message m) {
+        try {
+            if (signalHandler != null && !rejected.contains(m.channel())) {
+                signalHandler.handle(m);
+            }
+        } catch (Exception e) {
+            LOG.warn("signal handler failed", e);
+        } finally {
+            m.close();
+        }
+    }
+
+    private void channelClosed(int ch) {
+        if (listeners.remove(ch)) {
+            if (isRunning()) {
+                LOG.warn("listener channel {} closed unexpectedly", ch);
+            }
+            return;
+        }
+        rejected.remove(ch);
+        partials.entrySet().removeIf(e -> {
+            if (e.getKey().channel() == ch) {
+                e.getValue().close();
+                return true;
+            }
+            return false;
+        });
+        List<Message> dropped = List.of();
+        lock.lock();
+        try {
+            ChannelState cs = channels.remove(ch);
+            if (cs != null) {
+                cs.closed = true;
+                dropped = new ArrayList<>(cs.backlog);
+                cs.backlog.clear();
+                total -= dropped.size();
+                signalChanges();
+            }
+        } finally {
+            lock.unlock();
+        }
+        dropped.forEach(Message::close); // nobody is left to answer
+    }
+
+    // ---- handlers --------------------------------------------------------------------------------
+
+    private void submit(int ch, Message request) {
+        lock.lock();
+        try {
+            if (phase == Phase.CLOSING || phase == Phase.CLOSED) {
+                request.close();
+                return;
+            }
+            ChannelState cs = channels.computeIfAbsent(ch, ChannelState::new); // the handshake is not enforced (§9 item 23)
+            total++;
+            if (cs.running < perChannel) {
+                cs.running++;
+                startHandler(cs, request);
+            } else {
+                cs.backlog.add(request);
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Called with {@code lock} held. */
+    private void startHandler(ChannelState cs, Message request) {
+        Thread t = Thread.ofVirtual().name("tofu-server-handler").unstarted(() -> runHandler(cs, request));
+        handlers.add(t);
+        t.start();
+    }
+
+    private void handlerDone(ChannelState cs) {
+        handlers.remove(Thread.currentThread());
+        lock.lock();
+        try {
+            total--;
+            cs.running--;
+            if (!cs.closed && phase != Phase.CLOSED) {
+                Message next = cs.backlog.poll();
+                if (next != null) {
+                    cs.running++;
+                    startHandler(cs, next);
+                }
+            }
+            signalChanges();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Called with {@code lock} held. */
+    private void signalChanges() {
+        if (total < maxTotal) {
+            room.signal();
+        }
+        if (total == 0) {
+            drained.signalAll();
+        }
+        if (channels.isEmpty()) {
+            channelsGone.signalAll();
+        }
+    }
+
+    private void runHandler(ChannelState cs, Message request) {
+        try {
+            if (streamingHandler != null) {
+                runStreaming(cs.channel, request);
+            } else {
+                runSimple(cs.channel, request);
+            }
+        } catch (RuntimeException | Error e) {
+            LOG.error("server handler machinery failed", e);
+        } finally {
+            handlerDone(cs);
+        }
+    }
+
+    private void runSimple(int ch, Message request) {
+        long id = request.messageId();
+        Message response;
+        try {
+            response = requestHandler.handle(request);
+        } catch (Throwable t) {
+            request.close();
+            sendError(ch, id, t);
+            return;
+        }
+        if (response == null) {
+            response = request;
+            response.headers().clear();
+            response.body().clear();
+        } else if (response != request) {
+            request.close();
+        }
+        try {
+            response.opCode(OpCode.RESPONSE).channel(ch).messageId(id);
+        } catch (RuntimeException e) { // the handler returned a message it does not own
+            sendError(ch, id, e);
+            return;
+        }
+        try {
+            Parts.post(ampe, group, response, false);
+        } catch (TofuException e) {
+            if (isChannelGone(e.status())) {
+                LOG.debug("channel {}: response to {} dropped: {}", ch, Long.toUnsignedString(id), e.getMessage());
+            } else {
+                sendError(ch, id, e); // for example text headers over 65535 bytes
+            }
+        }
+    }
+
+    private void runStreaming(int ch, Message request) {
+        Responder out = new Responder(ch, request);
+        try {
+            streamingHandler.handle(request, out);
+            out.finish();
+        } catch (Throwable t) {
+            if (out.finished) {
+                LOG.warn("channel {}: streaming handler failed after its last part", ch, t);
+            } else {
+                out.finished = true;
+                sendError(ch, out.id, t);
+            }
+        } finally {
+            if (!out.requestConsumed) {
+                request.close();
+            }
+        }
+    }
+
+    /** Answers {@code id} with an empty RESPONSE carrying {@code ~error}. */
+    private void sendError(int ch, long id, Throwable t) {
+        LOG.debug("channel {}: handler for {} failed", ch, Long.toUnsignedString(id), t);
+        try {
+            Message e = ampe.get(AllocationStrategy.ALWAYS);
+            e.opCode(OpCode.RESPONSE).channel(ch).messageId(id);
+            e.headers().append(Parts.ERROR_HEADER, Parts.errorText(t));
+            Parts.postOrRelease(group, e);
+        } catch (TofuException x) {
+            LOG.debug("channel {}: error response dropped: {}", ch, x.getMessage());
+        }
+    }
+
+    private static boolean isChannelGone(Status s) {
+        return s == Status.INVALID_CHANNEL_NUMBER || s == Status.SHUTDOWN_STARTED || s == Status.CHANNEL_CLOSED;
+    }
+
+    private void postQuietly(Message m) {
+        try {
+            Parts.postOrRelease(group, m);
+        } catch (TofuException e) {
+            LOG.debug("post of {} failed: {}", m.opCode(), e.getMessage());
+        }
+    }
+
+    /** The {@link Server.Responder} of one streaming request; used by its handler thread only. */
+    private final class Responder implements Server.Responder {
+        final int channel;
+        final long id;
+        final Message request;
+        boolean finished;
+        boolean requestConsumed;
+
+        Responder(int channel, Message request) {
+            this.channel = channel;
+            this.id = request.messageId();
+            this.request = request;
+        }
+
+        @Override
+        public Message newMessage() {
+            return ampe.get(AllocationStrategy.ALWAYS);
+        }
+
+        @Override
+        public void send(Message part, boolean more) {
+            post(part, OpCode.RESPONSE, more);
+            if (!more) {
+                finished = true;
+            }
+        }
+
+        @Override
+        public void progress(Message signal) {
+            post(signal, OpCode.SIGNAL, false);
+        }
+
+        private void post(Message m, OpCode op, boolean more) {
+            if (finished) {
+                throw new IllegalStateException("the last part of the response was already sent");
+            }
+            if (m == request) {
+                requestConsumed = true;
+            }
+            try {
+                m.opCode(op).channel(channel).messageId(id);
+            } catch (RuntimeException e) {
+                if (m != request) {
+                    m.close();
+                }
+                throw e;
+            }
+            Parts.post(ampe, group, m, more);
+        }
+
+        void finish() {
+            if (!finished) {
+                send(ampe.get(AllocationStrategy.ALWAYS), false);
+            }
+        }
+    }
+
+    // ---- stop ------------------------------------------------------------------------------------
+
+    /** Graceful stop, as {@link Server#stop(Duration)}. Any thread; idempotent. */
+    public void stop(Duration deadline) {
+        stopLock.lock();
+        try {
+            lock.lock();
+            try {
+                if (phase != Phase.RUNNING) {
+                    return;
+                }
+                phase = Phase.DRAINING;
+            } finally {
+                lock.unlock();
+            }
+            long end = PendingCall.deadline(deadline);
+            for (int l : listeners) {
+                postQuietly(control(OpCode.BYE_SIGNAL, l));
+            }
+            List<Integer> clients;
+            lock.lock();
+            try {
+                while (total > 0) {
+                    long left = PendingCall.remaining(end);
+                    if (left == 0) {
+                        LOG.warn("server stop: {} request(s) still running or waiting after {}", total, deadline);
+                        break;
+                    }
+                    drained.awaitNanos(left);
+                }
+                phase = Phase.CLOSING;
+                room.signalAll();
+                clients = new ArrayList<>(channels.keySet());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                clients = List.of();
+            } finally {
+                lock.unlock();
+            }
+            for (int ch : clients) {
+                postQuietly(control(OpCode.BYE_REQUEST, ch));
+            }
+            lock.lock();
+            try {
+                long byeEnd = System.nanoTime() + BYE_WAIT_NANOS;
+                while (!channels.isEmpty() && dispatcher.isAlive()) {
+                    long left = PendingCall.remaining(byeEnd);
+                    if (left == 0) {
+                        break;
+                    }
+                    channelsGone.awaitNanos(left);
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            } finally {
+                lock.unlock();
+            }
+            shutDown();
+        } finally {
+            stopLock.unlock();
+        }
+    }
+
+    /** Abortive stop, as {@link Server#abort()}. Any thread; idempotent. */
+    public void abort() {
+        stopLock.lock();
+        try {
+            List<Integer> clients;
+            lock.lock();
+            try {
+                if (phase == Phase.CLOSED) {
+                    return;
+                }
+                phase = Phase.CLOSING;
+                room.signalAll();
+                clients = new ArrayList<>(channels.keySet());
+            } finally {
+                lock.unlock();
+            }
+            for (int l : listeners) {
+                postQuietly(control(OpCode.BYE_SIGNAL, l));
+            }
+            for (int ch : clients) {
+                postQuietly(control(OpCode.BYE_SIGNAL, ch));
+            }
+            shutDown();
+        } finally {
+            stopLock.unlock();
+        }
+    }
+
+    /** Destroys the group, interrupts handlers still running, joins every thread, releases backlogs. */
+    private void shutDown() {
+        List<Message> dropped = new ArrayList<>();
+        lock.lock();
+        try {
+            phase = Phase.CLOSED;
+            room.signalAll();
+        } finally {
+            lock.unlock();
+        }
+        group.close();
+        join(dispatcher);
+        for (Thread t : List.copyOf(handlers)) {
+            t.interrupt();
+        }
+        for (Thread t : List.copyOf(handlers)) {
+            join(t);
+        }
+        lock.lock();
+        try {
+            for (ChannelState cs : channels.values()) {
+                dropped.addAll(cs.backlog);
+                total -= cs.backlog.size();
+                cs.backlog.clear();
+                cs.closed = true;
+            }
+            channels.clear();
+        } finally {
+            lock.unlock();
+        }
+        dropped.forEach(Message::close);
+    }
+
+    private static void join(Thread t) {
+        if (t == Thread.currentThread()) {
+            return;
+        }
+        try {
+            if (!t.join(Duration.ofNanos(JOIN_NANOS))) {
+                LOG.warn("{} did not end within {} s", t.getName(), TimeUnit.NANOSECONDS.toSeconds(JOIN_NANOS));
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private Message control(OpCode op, int channel) {
+        Message m;
+        try {
+            m = ampe.get(AllocationStrategy.ALWAYS);
+        } catch (TofuException e) {
+            m = new Message(); // the reactor is closed: the post below fails and releases it
+        }
+        return m.opCode(op).channel(channel);
+    }
+}
