@@ -1,82 +1,75 @@
 package dev.tofu.stress;
 
-import dev.tofu.AllocationStrategy;
-import dev.tofu.Message;
-import dev.tofu.OpCode;
-import dev.tofu.internal.message.MessagePool;
-import dev.tofu.internal.wire.FrameHeader;
-import dev.tofu.internal.wire.FrameReader;
-import dev.tofu.internal.wire.FrameWriter;
+import dev.tofu.stress.cli.CompareCommand;
+import dev.tofu.stress.cli.JcstressCommand;
+import dev.tofu.stress.cli.JmhCommand;
+import dev.tofu.stress.cli.RunCommand;
+import dev.tofu.stress.cli.ServerCommand;
+import dev.tofu.stress.cli.SmokeCommand;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
 
-import java.io.ByteArrayInputStream;
-import java.io.ByteArrayOutputStream;
-import java.nio.channels.Channels;
-import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
+import java.util.List;
 
 /**
- * Entry point of the stress harness. Until the harness proper exists it runs a codec-and-pool demo:
- * it builds messages from a pool, encodes them to frames, decodes them back, checks every field and
- * prints what it did; the exit code is non-zero if any message did not round-trip.
+ * The stress harness's entry point ({@code ./harness}): subcommands {@code run} (the default),
+ * {@code compare}, {@code smoke}, {@code server}, {@code jmh}, {@code jcstress}.
  */
-public final class Main {
+@Command(name = "harness", mixinStandardHelpOptions = true, version = "tofu stress harness 0.1.0",
+        description = {"The tofu for Java stress harness: how fast and how trustworthy tofu is, and how it compares.",
+                "Without a subcommand it runs 'run' with its defaults (about 30 s).",
+                "Every run accounts for every message (sent = echoed + returned with a status) and checks payload "
+                        + "checksums and leaks; it exits 1 when anything was lost, duplicated, corrupted or leaked."},
+        subcommands = {RunCommand.class, CompareCommand.class, SmokeCommand.class, ServerCommand.class,
+                JmhCommand.class, JcstressCommand.class, CommandLine.HelpCommand.class},
+        footer = {"", "Examples:",
+                "  ./harness                                  default run: every workload, tofu over TCP and UDS",
+                "  ./harness compare --out results            tofu vs raw sockets, JeroMQ, Netty; CSV, JSON, charts",
+                "  ./harness run --workloads fanin --fanin-channels 10000   10,000 channels (server in a second JVM)",
+                "  ./harness run --workloads pingpong,pipeline --pipeline-channels 1,16,256 --duration 5",
+                "  ./harness server --tcp 0.0.0.0:7099        an echo server for '--connect tcp|HOST|7099' elsewhere",
+                "  ./harness jmh RoundTrip -prof gc           allocation per round trip (JMH)"})
+public final class Main implements Runnable {
+    private static volatile List<String> lastArgs = List.of();
+
     private Main() {
     }
 
-    /** Runs the demo; {@code --count N} sets how many messages (default 10000). */
-    public static void main(String[] args) throws Exception {
-        int count = 10_000;
-        for (int i = 0; i < args.length; i++) {
-            if (args[i].equals("--help") || args[i].equals("-h")) {
-                System.out.println("usage: harness [--count N]   round-trips N messages through the pool and the wire codec");
-                return;
-            }
-            if (args[i].equals("--count") && i + 1 < args.length) {
-                count = Integer.parseInt(args[++i]);
-            }
-        }
-        MessagePool pool = new MessagePool(16, 64);
-        ByteArrayOutputStream wire = new ByteArrayOutputStream();
-        var out = Channels.newChannel(wire);
-        long start = System.nanoTime();
-        for (int i = 0; i < count; i++) {
-            Message m = pool.get(AllocationStrategy.ALWAYS);
-            m.opCode(OpCode.values()[i % 7]).channel(1 + i % 65534).messageId(i + 1L).more(i % 7 < 3 && i % 2 == 0);
-            m.headers().append("seq", Integer.toString(i));
-            m.body().append(payload(i));
-            byte[] frame = FrameWriter.encode(m);
-            out.write(java.nio.ByteBuffer.wrap(frame));
-            pool.put(m);
-        }
-        FrameReader reader = new FrameReader(Channels.newChannel(new ByteArrayInputStream(wire.toByteArray())));
-        FrameHeader h = new FrameHeader();
-        int ok = 0;
-        int bad = 0;
-        for (int i = 0; i < count; i++) {
-            Message m = pool.get(AllocationStrategy.ALWAYS);
-            if (!reader.readFrame(h, m)) {
-                bad += count - i;
-                break;
-            }
-            boolean same = m.opCode() == OpCode.values()[i % 7] && m.channel() == 1 + i % 65534
-                    && m.messageId() == i + 1L && Integer.toString(i).equals(m.headers().get("seq"))
-                    && Arrays.equals(payload(i), m.body().toByteArray());
-            if (same) {
-                ok++;
-            } else {
-                bad++;
-            }
-            pool.put(m);
-        }
-        double ms = (System.nanoTime() - start) / 1e6;
-        System.out.printf("codec+pool demo: %d messages, %d bytes on the wire, %d round-tripped, %d bad, %.1f ms; "
-                + "pool created %d messages, %d idle%n", count, wire.size(), ok, bad, ms, pool.createdCount(), pool.idleCount());
-        if (bad != 0) {
-            System.exit(1);
-        }
+    /** The command line this process was started with (for reports). */
+    public static List<String> lastArgs() {
+        return lastArgs;
     }
 
-    private static byte[] payload(int i) {
-        return ("payload-" + i).repeat(1 + i % 5).getBytes(StandardCharsets.UTF_8);
+    @Override
+    public void run() {
+        // no subcommand: main() ran "run" instead
+    }
+
+    public static void main(String[] args) throws Exception {
+        lastArgs = List.of(args);
+        if (args.length > 0 && (args[0].equals("jmh") || args[0].equals("jcstress"))) {
+            String[] rest = Arrays.copyOfRange(args, 1, args.length);
+            if (args[0].equals("jmh")) {
+                org.openjdk.jmh.Main.main(rest);
+            } else {
+                org.openjdk.jcstress.Main.main(rest);
+            }
+            return;
+        }
+        String[] effective = args;
+        if (args.length == 0 || args[0].startsWith("--") && !isRootOption(args[0])) {
+            effective = new String[args.length + 1];
+            effective[0] = "run";
+            System.arraycopy(args, 0, effective, 1, args.length);
+        }
+        CommandLine cl = new CommandLine(new Main());
+        cl.setUsageHelpWidth(120);
+        int code = cl.execute(effective);
+        System.exit(code);
+    }
+
+    private static boolean isRootOption(String a) {
+        return a.equals("--help") || a.equals("-h") || a.equals("--version") || a.equals("-V");
     }
 }

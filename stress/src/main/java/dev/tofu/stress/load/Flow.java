@@ -1,0 +1,157 @@
+package dev.tofu.stress.load;
+
+import dev.tofu.stress.sys.Connection;
+import dev.tofu.stress.sys.Reply;
+
+import java.io.IOException;
+import java.util.SplittableRandom;
+import java.util.zip.CRC32C;
+
+/**
+ * One connection's sending and checking, owned by its driver thread: a window of messages in
+ * flight, each remembered by sequence number with its length, CRC32C, message id, {@code more}
+ * flag and send time, so every reply is matched to exactly one message sent.
+ *
+ * <p>Payload: bytes 0..7 the sequence number (big-endian), the rest random bytes fixed per
+ * connection; the CRC32C covers all of it. A reply whose sequence number is not in flight is a
+ * duplicate; one whose length, CRC, id or flag differs is corrupted; what is still in flight when
+ * the connection ends is lost.
+ */
+final class Flow {
+    private final Stats stats;
+    private final LoadSpec spec;
+    private final int chunks;
+    private final long[] slotSeq;
+    private final int[] slotCrc;
+    private final int[] slotLen;
+    private final long[] slotMsgId;
+    private final boolean[] slotMore;
+    private final long[] slotStart;
+    private final int mask;
+    private final byte[] payload;
+    private final CRC32C crc = new CRC32C();
+    private final String who;
+    private final Reply reply;
+
+    private long nextSeq = 1;
+    private long messageCounter;
+    private long messageId;
+    private long messageStart;
+    int inFlight;
+
+    Flow(Stats stats, LoadSpec spec, long seed, String who) {
+        this.stats = stats;
+        this.spec = spec;
+        this.chunks = spec.chunksPerMessage();
+        int slots = Integer.highestOneBit(Math.max(4, spec.inFlight() * 4) - 1) << 1;
+        this.slotSeq = new long[slots];
+        this.slotCrc = new int[slots];
+        this.slotLen = new int[slots];
+        this.slotMsgId = new long[slots];
+        this.slotMore = new boolean[slots];
+        this.slotStart = new long[slots];
+        this.mask = slots - 1;
+        this.payload = new byte[spec.chunk()];
+        new SplittableRandom(seed).nextBytes(payload);
+        this.who = who;
+        this.reply = new Reply(spec.chunk());
+    }
+
+    Reply reply() {
+        return reply;
+    }
+
+    /** Sends the next message (stream: the next chunk). */
+    void sendNext(Connection c) throws IOException {
+        long seq = nextSeq++;
+        int index = (int) ((seq - 1) % chunks);
+        // chunks of equal size (within a byte), so none is too short to carry the sequence number
+        int len = spec.size() / chunks + (index < spec.size() % chunks ? 1 : 0);
+        boolean more = index < chunks - 1;
+        long now = System.nanoTime();
+        if (index == 0) {
+            messageId = ++messageCounter;
+            messageStart = now;
+        }
+        for (int i = 0; i < 8; i++) {
+            payload[i] = (byte) (seq >>> (56 - 8 * i));
+        }
+        crc.reset();
+        crc.update(payload, 0, len);
+        int s = (int) (seq & mask);
+        if (slotSeq[s] != 0) {
+            stats.lost.increment(); // the window wrapped around a message that never came back
+            stats.problem(who + ": message " + slotSeq[s] + " never came back (overtaken by " + seq + ")");
+            inFlight--;
+        }
+        slotSeq[s] = seq;
+        slotCrc[s] = (int) crc.getValue();
+        slotLen[s] = len;
+        slotMsgId[s] = messageId;
+        slotMore[s] = more;
+        slotStart[s] = messageStart;
+        inFlight++;
+        stats.sent.increment();
+        c.send(payload, len, messageId, more);
+    }
+
+    /** Accounts for one received (echoed or returned) message. */
+    void onReply(Reply r) {
+        if (r.length < 8) {
+            stats.corrupted.increment();
+            stats.problem(who + ": reply of " + r.length + " bytes, too short to carry a sequence number");
+            return;
+        }
+        byte[] d = r.data;
+        long seq = 0;
+        for (int i = 0; i < 8; i++) {
+            seq = (seq << 8) | (d[i] & 0xFF);
+        }
+        int s = (int) (seq & mask);
+        if (seq <= 0 || seq >= nextSeq || slotSeq[s] != seq) {
+            stats.duplicated.increment();
+            stats.problem(who + ": reply for message " + seq + " which is not in flight (duplicate or forged)");
+            return;
+        }
+        slotSeq[s] = 0;
+        inFlight--;
+        if (r.status != 0) {
+            stats.returned.increment(); // accounted for: the library gave it back with a status
+            return;
+        }
+        boolean ok = r.length == slotLen[s];
+        if (ok) {
+            crc.reset();
+            crc.update(d, 0, r.length);
+            ok = (int) crc.getValue() == slotCrc[s];
+        }
+        if (ok && r.messageId != 0) { // systems with ids and flags (tofu) must echo both
+            ok = r.messageId == slotMsgId[s] && r.more == slotMore[s];
+        }
+        if (!ok) {
+            stats.corrupted.increment();
+            stats.problem(who + ": message " + seq + " came back corrupted (length " + r.length + "/" + slotLen[s]
+                    + ", id " + r.messageId + "/" + slotMsgId[s] + ", more " + r.more + "/" + slotMore[s] + ")");
+            return;
+        }
+        stats.echoed.increment();
+        stats.allMsgs.increment();
+        if (stats.measuring) {
+            stats.measuredMsgs.increment();
+            stats.measuredBytes.add(r.length);
+            if (!slotMore[s]) {
+                stats.latency.recordValue(Math.max(1, System.nanoTime() - slotStart[s]));
+            }
+        }
+    }
+
+    /** Counts what is still in flight as lost. */
+    void endLost(String why) {
+        if (inFlight > 0) {
+            stats.lost.add(inFlight);
+            stats.problem(who + ": " + inFlight + " messages lost (" + why + ")");
+            inFlight = 0;
+            java.util.Arrays.fill(slotSeq, 0);
+        }
+    }
+}

@@ -1,0 +1,179 @@
+package dev.tofu.stress.sys;
+
+import org.zeromq.SocketType;
+import org.zeromq.ZContext;
+import org.zeromq.ZMQ;
+import org.zeromq.ZMQException;
+
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ThreadFactory;
+import java.util.function.Consumer;
+
+/**
+ * JeroMQ 0.6 over TCP: REQ/REP when one message is in flight per connection (the latency pattern),
+ * DEALER/ROUTER when more are (the throughput pattern). Server: one platform thread per server
+ * socket; each client socket is driven by one platform thread (JeroMQ sockets are not thread-safe
+ * and block inside a selector, which virtual threads gain nothing from). One I/O thread per context.
+ */
+public final class JeroMqSystem implements EchoSystem {
+    private static final int POLL_MS = 200;
+
+    private ZContext serverContext;
+    private ZContext clientContext;
+    private final List<Thread> serverThreads = new ArrayList<>();
+    private volatile boolean running = true;
+    private int repPort;
+    private int routerPort;
+    private volatile boolean dealer;
+    private volatile int maxPayload = 65535;
+
+    @Override
+    public String name() {
+        return "jeromq";
+    }
+
+    @Override
+    public Transport transport() {
+        return Transport.TCP;
+    }
+
+    @Override
+    public void start() {
+        serverContext = new ZContext(1);
+        ZMQ.Socket rep = serverContext.createSocket(SocketType.REP);
+        repPort = rep.bindToRandomPort("tcp://127.0.0.1");
+        ZMQ.Socket router = serverContext.createSocket(SocketType.ROUTER);
+        router.setRouterMandatory(false);
+        routerPort = router.bindToRandomPort("tcp://127.0.0.1");
+        serverThreads.add(Thread.ofPlatform().daemon().name("jeromq-rep").start(() -> serveRep(rep)));
+        serverThreads.add(Thread.ofPlatform().daemon().name("jeromq-router").start(() -> serveRouter(router)));
+        clientContext = new ZContext(1);
+    }
+
+    private void serveRep(ZMQ.Socket s) {
+        s.setReceiveTimeOut(POLL_MS);
+        try {
+            while (running) {
+                byte[] m = s.recv(0);
+                if (m != null) {
+                    s.send(m, 0);
+                }
+            }
+        } catch (ZMQException ignored) {
+            // context closed
+        } finally {
+            s.close();
+        }
+    }
+
+    private void serveRouter(ZMQ.Socket s) {
+        s.setReceiveTimeOut(POLL_MS);
+        try {
+            while (running) {
+                byte[] id = s.recv(0);
+                if (id == null) {
+                    continue;
+                }
+                byte[] m = s.recv(0);
+                s.send(id, ZMQ.SNDMORE);
+                s.send(m, 0);
+            }
+        } catch (ZMQException ignored) {
+            // context closed
+        } finally {
+            s.close();
+        }
+    }
+
+    @Override
+    public void prepare(int connections, int inFlight, int maxPayload) {
+        this.dealer = inFlight > 1;
+        this.maxPayload = maxPayload;
+    }
+
+    @Override
+    public Connection connect() {
+        ZMQ.Socket s = clientContext.createSocket(dealer ? SocketType.DEALER : SocketType.REQ);
+        s.setLinger(0);
+        s.setReceiveTimeOut(POLL_MS);
+        s.setSndHWM(0);
+        s.setRcvHWM(0);
+        s.connect("tcp://127.0.0.1:" + (dealer ? routerPort : repPort));
+        return new ZmqConnection(s, maxPayload);
+    }
+
+    @Override
+    public ThreadFactory driverThreads() {
+        return Thread.ofPlatform().daemon().name("drv-jeromq-", 0).factory();
+    }
+
+    @Override
+    public List<String> leaks(long waitMillis) {
+        int open = clientContext.getSockets().size();
+        return open == 0 ? List.of() : List.of("jeromq: " + open + " client sockets still open");
+    }
+
+    @Override
+    public void close() {
+        running = false;
+        for (Thread t : serverThreads) {
+            try {
+                t.join(5000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        clientContext.close();
+        serverContext.close();
+    }
+
+    private final class ZmqConnection implements Connection {
+        private final ZMQ.Socket s;
+        private final int maxPayload;
+        private volatile boolean aborted;
+
+        ZmqConnection(ZMQ.Socket s, int maxPayload) {
+            this.s = s;
+            this.maxPayload = maxPayload;
+        }
+
+        @Override
+        public void send(byte[] payload, int length, long messageId, boolean more) throws IOException {
+            if (aborted || !s.send(payload, 0, length, 0)) {
+                throw new IOException("jeromq send failed: " + s.errno());
+            }
+        }
+
+        @Override
+        public boolean receive(Reply reply, long timeoutNanos) throws IOException {
+            reply.clear();
+            long deadline = System.nanoTime() + timeoutNanos;
+            byte[] buf = reply.room(maxPayload);
+            while (true) {
+                if (aborted) {
+                    throw new IOException("aborted");
+                }
+                int n = s.recv(buf, 0, buf.length, 0);
+                if (n >= 0) {
+                    reply.length = n;
+                    return true;
+                }
+                if (System.nanoTime() - deadline > 0) {
+                    return false;
+                }
+            }
+        }
+
+        @Override
+        public void close(Consumer<Reply> late) {
+            clientContext.destroySocket(s);
+        }
+
+        @Override
+        public void abort() {
+            aborted = true; // the driver notices within POLL_MS and closes the socket itself
+        }
+    }
+}

@@ -1,0 +1,66 @@
+package dev.tofu.stress.sys;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Function;
+
+/**
+ * The registry of systems the harness knows, by label ({@code name/transport}). To add a system to
+ * {@code compare}: implement {@link EchoSystem} (server, {@link Connection}, driver threads, leak
+ * check) and add one line to {@link #FACTORIES}; every workload, the tables, the CSV/JSON and the
+ * charts pick it up, and {@code --systems} selects it.
+ */
+public final class Systems {
+    /** What a factory gets: the shared embedded tofu server, so tofu/tcp and tofu/uds use one. */
+    public record Context(TofuServerHandle tofuServer) {
+    }
+
+    /** Label → factory, in the order tables list them. */
+    public static final Map<String, Function<Context, EchoSystem>> FACTORIES = new LinkedHashMap<>();
+
+    static {
+        FACTORIES.put("tofu/tcp", c -> new TofuSystem(Transport.TCP, c.tofuServer()));
+        FACTORIES.put("tofu/uds", c -> new TofuSystem(Transport.UDS, c.tofuServer()));
+        FACTORIES.put("raw-vt/tcp", c -> new RawSocketSystem(Transport.TCP, true));
+        FACTORIES.put("raw-pt/tcp", c -> new RawSocketSystem(Transport.TCP, false));
+        FACTORIES.put("raw-vt/uds", c -> new RawSocketSystem(Transport.UDS, true));
+        FACTORIES.put("raw-pt/uds", c -> new RawSocketSystem(Transport.UDS, false));
+        FACTORIES.put("jeromq/tcp", c -> new JeroMqSystem());
+        FACTORIES.put("netty/tcp", c -> new NettySystem());
+    }
+
+    private Systems() {
+    }
+
+    /**
+     * Creates the systems named by {@code labels} ("all", a label, or a name matching both
+     * transports, such as "raw-vt").
+     */
+    public static List<EchoSystem> create(List<String> labels, Context context) {
+        List<String> chosen = new ArrayList<>();
+        for (String l : labels) {
+            String want = l.trim().toLowerCase(java.util.Locale.ROOT);
+            boolean found = false;
+            for (String key : FACTORIES.keySet()) {
+                if (want.equals("all") || key.equals(want) || key.startsWith(want + "/")) {
+                    if (!chosen.contains(key)) {
+                        chosen.add(key);
+                    }
+                    found = true;
+                }
+            }
+            if (!found) {
+                throw new IllegalArgumentException("unknown system '" + l + "'; known: " + FACTORIES.keySet());
+            }
+        }
+        List<EchoSystem> out = new ArrayList<>();
+        for (String key : FACTORIES.keySet()) {
+            if (chosen.contains(key)) {
+                out.add(FACTORIES.get(key).apply(context));
+            }
+        }
+        return out;
+    }
+}

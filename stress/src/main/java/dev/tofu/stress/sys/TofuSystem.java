@@ -1,0 +1,127 @@
+package dev.tofu.stress.sys;
+
+import dev.tofu.Address;
+import dev.tofu.Options;
+import dev.tofu.Reactor;
+import dev.tofu.internal.engine.Engine;
+
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ThreadFactory;
+
+/**
+ * tofu for Java over one transport: the echo server of a {@link TofuServerHandle} and, per
+ * measurement, a fresh client reactor whose channels each live in a group of their own, driven by
+ * one virtual thread each (blocking post/waitReceive, the way the README shows it).
+ *
+ * <p>Leak check after each measurement: the client engine has no open channel and every pooled
+ * message is back; the server has only its listeners open and every message back; after the client
+ * reactor closes, no engine thread besides the server's listeners is alive.
+ */
+public final class TofuSystem implements EchoSystem {
+    private final Transport transport;
+    private final TofuServerHandle server;
+    private Address target;
+    private Reactor client;        // control thread writes; drivers read after prepare
+    private int threadBaseline;
+
+    public TofuSystem(Transport transport, TofuServerHandle server) {
+        this.transport = transport;
+        this.server = server;
+    }
+
+    @Override
+    public String name() {
+        return "tofu";
+    }
+
+    @Override
+    public Transport transport() {
+        return transport;
+    }
+
+    @Override
+    public void start() throws Exception {
+        server.start();
+        target = server.address(transport);
+        if (target == null) {
+            throw new IllegalStateException("the tofu server has no " + transport.label() + " listener");
+        }
+        threadBaseline = Engine.liveThreads();
+    }
+
+    /** The options of the client reactor for a measurement of this shape. */
+    static Options clientOptions(int connections, int inFlight, int maxPayload) {
+        long need = (long) connections * (inFlight + 1) + 16;
+        int initial = (int) Math.min(need, maxPayload > 8192 ? 256 : 16384);
+        int max = (int) Math.min(65535, Math.max(initial, 2 * need));
+        return Options.of(initial, max).withReceiveQueueCapacity(Math.max(64, inFlight * 2));
+    }
+
+    @Override
+    public void prepare(int connections, int inFlight, int maxPayload) {
+        if (client != null) {
+            client.close();
+        }
+        client = Reactor.create(clientOptions(connections, inFlight, maxPayload));
+    }
+
+    @Override
+    public Connection connect() throws IOException {
+        return TofuConnection.open(client.ampe(), target);
+    }
+
+    @Override
+    public ThreadFactory driverThreads() {
+        return Thread.ofVirtual().name("drv-tofu-" + transport.label() + "-", 0).factory();
+    }
+
+    @Override
+    public List<String> leaks(long waitMillis) {
+        List<String> out = new ArrayList<>();
+        long deadline = System.currentTimeMillis() + waitMillis;
+        if (client != null) {
+            Engine e = (Engine) client.ampe();
+            while (System.currentTimeMillis() < deadline && (e.openChannels() != 0 || e.pool().outstanding() != 0)) {
+                EmbeddedTofuServer.sleep(20);
+            }
+            if (e.openChannels() != 0) {
+                out.add("client: " + e.openChannels() + " channels still open");
+            }
+            if (e.pool().outstanding() != 0) {
+                out.add("client: " + e.pool().outstanding() + " pooled messages not back in the pool");
+            }
+            client.close();
+            client = null;
+        }
+        out.addAll(server.leaks(Math.max(100, deadline - System.currentTimeMillis())));
+        int expected = server.inProcess() ? threadBaseline : 0;
+        while (System.currentTimeMillis() < deadline && Engine.liveThreads() > expected) {
+            EmbeddedTofuServer.sleep(20);
+        }
+        if (Engine.liveThreads() > expected) {
+            out.add("engine threads alive: " + Engine.liveThreads() + ", expected " + expected);
+        }
+        return out;
+    }
+
+    @Override
+    public String stats() {
+        return server.stats();
+    }
+
+    /** The server JVM's heap after GC, when the server runs in another JVM. */
+    public long remoteHeapAfterGc() {
+        return server.remoteHeapAfterGc();
+    }
+
+    @Override
+    public void close() {
+        if (client != null) {
+            client.close();
+            client = null;
+        }
+        server.close();
+    }
+}
