@@ -22,16 +22,18 @@ public final class Options {
 
     /** 16 initial pool messages, 64 max, a receive queue of 1024 frames per group. */
     public static final Options DEFAULT = new Options(DEFAULT_INITIAL_POOL_MSGS, DEFAULT_MAX_POOL_MSGS,
-            DEFAULT_RECEIVE_QUEUE_CAPACITY);
+            DEFAULT_RECEIVE_QUEUE_CAPACITY, false);
 
     private final int initialPoolMsgs;
     private final int maxPoolMsgs;
     private final int receiveQueueCapacity;
+    private final boolean directWrite;
 
-    private Options(int initialPoolMsgs, int maxPoolMsgs, int receiveQueueCapacity) {
+    private Options(int initialPoolMsgs, int maxPoolMsgs, int receiveQueueCapacity, boolean directWrite) {
         this.initialPoolMsgs = initialPoolMsgs;
         this.maxPoolMsgs = maxPoolMsgs;
         this.receiveQueueCapacity = receiveQueueCapacity;
+        this.directWrite = directWrite;
     }
 
     /**
@@ -43,7 +45,7 @@ public final class Options {
      * @throws IllegalArgumentException for a negative value, a value over 65535, or initial > max
      */
     public static Options of(int initialPoolMsgs, int maxPoolMsgs) {
-        return pool(initialPoolMsgs, maxPoolMsgs, DEFAULT_RECEIVE_QUEUE_CAPACITY);
+        return pool(initialPoolMsgs, maxPoolMsgs, DEFAULT_RECEIVE_QUEUE_CAPACITY, false);
     }
 
     /**
@@ -82,7 +84,7 @@ public final class Options {
      * @throws IllegalArgumentException as {@link #of(int, int)}
      */
     public Options withInitialPoolMsgs(int initialPoolMsgs) {
-        return pool(initialPoolMsgs, maxPoolMsgs, receiveQueueCapacity);
+        return pool(initialPoolMsgs, maxPoolMsgs, receiveQueueCapacity, directWrite);
     }
 
     /**
@@ -93,7 +95,7 @@ public final class Options {
      * @throws IllegalArgumentException as {@link #of(int, int)}
      */
     public Options withMaxPoolMsgs(int maxPoolMsgs) {
-        return pool(initialPoolMsgs, maxPoolMsgs, receiveQueueCapacity);
+        return pool(initialPoolMsgs, maxPoolMsgs, receiveQueueCapacity, directWrite);
     }
 
     /**
@@ -107,10 +109,35 @@ public final class Options {
         if (receiveQueueCapacity < 1) {
             throw new IllegalArgumentException("receiveQueueCapacity must be >= 1, got " + receiveQueueCapacity);
         }
-        return new Options(initialPoolMsgs, maxPoolMsgs, receiveQueueCapacity);
+        return new Options(initialPoolMsgs, maxPoolMsgs, receiveQueueCapacity, directWrite);
     }
 
-    private static Options pool(int initial, int max, int capacity) {
+    /**
+     * Returns whether {@code post} may write a Request, Response or Signal on the posting thread
+     * when the channel's outbound queue is idle (see {@link #withDirectWrite(boolean)}).
+     *
+     * @return whether direct writes are on (default off)
+     */
+    public boolean directWrite() {
+        return directWrite;
+    }
+
+    /**
+     * Returns a copy with direct writes on or off. With them on, a {@code post} that finds the
+     * channel's outbound queue empty and its writer idle writes the frame on the posting thread
+     * instead of handing it to the writer thread: one wake-up less each way, which matters for
+     * latency-bound request/response at low concurrency. The cost: such a {@code post} blocks
+     * while the socket's send buffer is full (only when the peer stops reading), so post order and
+     * "nothing lost" still hold but "post never blocks on the network" does not. Off by default.
+     *
+     * @param directWrite whether {@code post} may write on the posting thread
+     * @return the new options
+     */
+    public Options withDirectWrite(boolean directWrite) {
+        return new Options(initialPoolMsgs, maxPoolMsgs, receiveQueueCapacity, directWrite);
+    }
+
+    private static Options pool(int initial, int max, int capacity, boolean directWrite) {
         if (initial < 0 || max < 0) {
             throw new IllegalArgumentException("pool sizes must not be negative, got " + initial + "/" + max);
         }
@@ -125,23 +152,24 @@ public final class Options {
         if (m < i) {
             m = i; // only reachable when initial was 0 and max explicit but below the default initial
         }
-        return new Options(i, m, capacity);
+        return new Options(i, m, capacity, directWrite);
     }
 
     @Override
     public boolean equals(Object o) {
         return o instanceof Options other && other.initialPoolMsgs == initialPoolMsgs
-                && other.maxPoolMsgs == maxPoolMsgs && other.receiveQueueCapacity == receiveQueueCapacity;
+                && other.maxPoolMsgs == maxPoolMsgs && other.receiveQueueCapacity == receiveQueueCapacity
+                && other.directWrite == directWrite;
     }
 
     @Override
     public int hashCode() {
-        return (initialPoolMsgs * 31 + maxPoolMsgs) * 31 + receiveQueueCapacity;
+        return ((initialPoolMsgs * 31 + maxPoolMsgs) * 31 + receiveQueueCapacity) * 2 + (directWrite ? 1 : 0);
     }
 
     @Override
     public String toString() {
         return "Options[initialPoolMsgs=" + initialPoolMsgs + ", maxPoolMsgs=" + maxPoolMsgs
-                + ", receiveQueueCapacity=" + receiveQueueCapacity + "]";
+                + ", receiveQueueCapacity=" + receiveQueueCapacity + ", directWrite=" + directWrite + "]";
     }
 }

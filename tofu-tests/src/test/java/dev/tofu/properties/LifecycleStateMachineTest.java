@@ -149,6 +149,7 @@ class LifecycleStateMachineTest {
                 places.put(batch[i], Place.WRITTEN);
             }
             int last = batch[n - 1].opCode().code();
+            outbox.doneWriting(last == OpCode.BYE_RESPONSE.code() || last == OpCode.BYE_REQUEST.code());
             if (last == OpCode.BYE_RESPONSE.code()) {
                 assertTrue(life.byeResponseWritten(), "the ByeResponse mark succeeds while open");
                 modelByeResponseWritten = true;

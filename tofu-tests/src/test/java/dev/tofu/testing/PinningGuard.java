@@ -70,7 +70,8 @@ public final class PinningGuard implements BeforeAllCallback, AfterAllCallback {
 
     /** Whether the pinned stack is loading or initialising a class (a one-time pin). */
     static boolean isClassLoading(RecordedEvent e) {
-        if (e.hasField("pinnedReason") && String.valueOf(e.getValue("pinnedReason")).contains("initialization")) {
+        Object reason = e.hasField("pinnedReason") ? e.getValue("pinnedReason") : null;
+        if (reason != null && reason.toString().contains("initialization")) {
             return true; // JDK 24+: "Waited for initialization of <class> by another thread"
         }
         var stack = e.getStackTrace();

@@ -92,6 +92,7 @@ public class OutboxByeSignalRace {
             for (int i = 0; i < n; i++) {
                 written.add(batch[i]);
             }
+            outbox.doneWriting(false); // IoChannel.write() gives up its writing rights after each batch
         }
         if (life.finish()) { // the writer was the last job: it runs Channel.finish()
             finishes++;

@@ -13,14 +13,25 @@ import java.util.List;
  * {@code tofu/uds} systems: the first {@link #start()} starts it, the last {@link #close()} stops it.
  */
 public final class EmbeddedTofuServer implements TofuServerHandle {
+    private final dev.tofu.Options options;
     private TofuEchoServer server; // guarded by this
     private int users;             // guarded by this
+
+    /** A server with {@link TofuEchoServer#defaultOptions()}. */
+    public EmbeddedTofuServer() {
+        this(TofuEchoServer.defaultOptions());
+    }
+
+    /** A server with the given reactor options (for example with direct writes). */
+    public EmbeddedTofuServer(dev.tofu.Options options) {
+        this.options = options;
+    }
 
     @Override
     public synchronized void start() {
         users++;
         if (server == null) {
-            server = new TofuEchoServer(TofuEchoServer.defaultOptions());
+            server = new TofuEchoServer(options);
             server.listen(Transport.TCP, Address.tcpServer("127.0.0.1", 0));
             server.listen(Transport.UDS, Address.udsServer(Path.of("")));
         }
@@ -57,6 +68,12 @@ public final class EmbeddedTofuServer implements TofuServerHandle {
             sleep(20);
         }
         List<String> out = new ArrayList<>();
+        while (System.currentTimeMillis() < deadline && e.liveEngineThreads() > s.listeners()) {
+            sleep(20);
+        }
+        if (e.liveEngineThreads() > s.listeners()) {
+            out.add("server: " + e.liveEngineThreads() + " engine threads alive, expected " + s.listeners() + " (listeners)");
+        }
         if (e.openChannels() != s.listeners()) {
             out.add("server: " + (e.openChannels() - s.listeners()) + " channels still open besides the "
                     + s.listeners() + " listeners");

@@ -17,12 +17,18 @@ public final class Systems {
     public record Context(TofuServerHandle tofuServer) {
     }
 
+    /** The embedded server of the tofu-direct systems (direct writes on the server side too). */
+    private static final EmbeddedTofuServer DIRECT_SERVER =
+            new EmbeddedTofuServer(TofuEchoServer.defaultOptions().withDirectWrite(true));
+
     /** Label → factory, in the order tables list them. */
     public static final Map<String, Function<Context, EchoSystem>> FACTORIES = new LinkedHashMap<>();
 
     static {
         FACTORIES.put("tofu/tcp", c -> new TofuSystem(Transport.TCP, c.tofuServer()));
         FACTORIES.put("tofu/uds", c -> new TofuSystem(Transport.UDS, c.tofuServer()));
+        FACTORIES.put("tofu-direct/tcp", c -> new TofuSystem(Transport.TCP, DIRECT_SERVER, true));
+        FACTORIES.put("tofu-direct/uds", c -> new TofuSystem(Transport.UDS, DIRECT_SERVER, true));
         FACTORIES.put("raw-vt/tcp", c -> new RawSocketSystem(Transport.TCP, true));
         FACTORIES.put("raw-pt/tcp", c -> new RawSocketSystem(Transport.TCP, false));
         FACTORIES.put("raw-vt/uds", c -> new RawSocketSystem(Transport.UDS, true));

@@ -109,11 +109,13 @@ abstract class Channel {
                 beginClose(Status.UNKNOWN_ERROR, null);
             } finally {
                 released();
+                engine.counters.threads.decrementAndGet();
                 LIVE_THREADS.decrementAndGet();
             }
         });
         threads.add(t);
         LIVE_THREADS.incrementAndGet();
+        engine.counters.threads.incrementAndGet();
         t.start();
     }
 

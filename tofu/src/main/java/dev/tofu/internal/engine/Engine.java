@@ -132,6 +132,11 @@ public final class Engine implements Ampe {
         return Channel.LIVE_THREADS.get();
     }
 
+    /** Returns how many of this engine's channel threads are alive. */
+    public int liveEngineThreads() {
+        return counters.threads.get();
+    }
+
     /** Returns the number of open channels. */
     public int openChannels() {
         return table.size();

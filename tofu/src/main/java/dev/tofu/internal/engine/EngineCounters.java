@@ -16,6 +16,7 @@ final class EngineCounters {
     final AtomicInteger listeners = new AtomicInteger();
     final AtomicInteger clients = new AtomicInteger();
     final AtomicInteger servers = new AtomicInteger();
+    final AtomicInteger threads = new AtomicInteger();   // this engine's live channel threads
     final LongAdder messagesIn = new LongAdder();
     final LongAdder bytesIn = new LongAdder();
     final LongAdder messagesOut = new LongAdder();

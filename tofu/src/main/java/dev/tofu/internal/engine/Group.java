@@ -241,10 +241,9 @@ public final class Group implements ChannelGroup {
         if (timeout.isNegative() || timeout.isZero()) {
             return 0;
         }
-        try {
-            return timeout.toNanos();
-        } catch (ArithmeticException e) {
-            return Long.MAX_VALUE;
+        if (timeout.getSeconds() >= Long.MAX_VALUE / 1_000_000_000L - 1) {
+            return Long.MAX_VALUE; // INFINITE and other huge waits, without toNanos() overflowing
         }
+        return timeout.toNanos();
     }
 }

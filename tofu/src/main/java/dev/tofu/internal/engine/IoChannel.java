@@ -52,13 +52,17 @@ final class IoChannel extends Channel {
     private static final int BATCH = 32;
 
     private final boolean client;
+    private final boolean directWrite;
     private final Outbox outbox = new Outbox();
+    private final Message[] direct = new Message[1]; // guarded by the outbox's writing rights
     private volatile SocketChannel socket;
+    private volatile FrameWriter out;                // set once the socket is connected
     private boolean firstFrameSeen; // reader thread only
 
     IoChannel(Engine engine, Group group, boolean client, long channelMessageId) {
         super(engine, group, !client, channelMessageId);
         this.client = client;
+        this.directWrite = engine.options.directWrite();
     }
 
     @Override
@@ -76,6 +80,7 @@ final class IoChannel extends Channel {
     /** Accepted channel: adopts the socket and starts both jobs. */
     void startAccepted(SocketChannel accepted) {
         socket = accepted;
+        out = new FrameWriter(accepted);
         opened(address(accepted));
         if (life.isClosing()) {
             closeTransport();
@@ -90,8 +95,49 @@ final class IoChannel extends Channel {
         if (opCode == Opcodes.BYE_SIGNAL && beginClose(Status.CHANNEL_CLOSED, m)) {
             return; // §5.5.2: abortive close; the ByeSignal comes back first in the bundle
         }
+        if (directWrite && opCode <= Opcodes.SIGNAL && out != null && outbox.tryClaimDirect()) {
+            writeDirect(m);
+            return;
+        }
         if (!outbox.offer(m)) {
             throw PostRules.fail(m, Status.INVALID_CHANNEL_NUMBER, "channel " + number + " is closed");
+        }
+    }
+
+    /**
+     * Options.directWrite: the posting thread writes its frame itself because the outbox was idle
+     * (it holds the outbox's writing rights), saving the hand-off to the writer thread.
+     */
+    private void writeDirect(Message m) {
+        direct[0] = m;
+        try {
+            out.write(direct, 1);
+            countWritten(direct, 1);
+            outbox.doneWriting(false);
+        } catch (IOException e) {
+            if (out.completed() == 0) {
+                outbox.pushBackFront(direct, 0, 1); // returned in the close bundle
+            } else {
+                engine.pool.recycle(m);
+            }
+            outbox.doneWriting(false);
+            if (!life.isClosing()) {
+                beginClose(isPeerLoss(e) ? life.peerLossReason() : Status.SEND_FAILED, null);
+            }
+        } finally {
+            direct[0] = null;
+        }
+    }
+
+    private void countWritten(Message[] batch, int n) {
+        engine.counters.messagesOut.add(n);
+        for (int i = 0; i < n; i++) {
+            if (LOG.isTraceEnabled()) {
+                LOG.trace("channel {} sent {}", number, batch[i]);
+            }
+            engine.counters.bytesOut.add(FrameHeader.SIZE + ACCESS.headers(batch[i]).length() + ACCESS.body(batch[i]).length());
+            engine.pool.recycle(batch[i]);
+            batch[i] = null;
         }
     }
 
@@ -135,6 +181,7 @@ final class IoChannel extends Channel {
             }
             return;
         }
+        out = new FrameWriter(s);
         if (!life.opened()) {
             return; // a close began while connecting; closeTransport() has or will close s
         }
@@ -278,7 +325,7 @@ final class IoChannel extends Channel {
     // ---- writer -----------------------------------------------------------------------------
 
     private void write() {
-        FrameWriter out = new FrameWriter(socket);
+        FrameWriter out = this.out;
         Message[] batch = new Message[BATCH];
         try {
             boolean byeRequestWritten = false;
@@ -296,6 +343,7 @@ final class IoChannel extends Channel {
                     return;
                 }
                 int last = ACCESS.opCodeRaw(batch[n - 1]);
+                boolean bye = last == Opcodes.BYE_REQUEST || last == Opcodes.BYE_RESPONSE;
                 try {
                     out.write(batch, n);
                 } catch (IOException e) {
@@ -304,20 +352,14 @@ final class IoChannel extends Channel {
                         engine.pool.recycle(batch[i]);
                     }
                     outbox.pushBackFront(batch, done, n);
+                    outbox.doneWriting(bye);
                     if (!life.isClosing()) {
                         beginClose(isPeerLoss(e) ? life.peerLossReason() : Status.SEND_FAILED, null);
                     }
                     return;
                 }
-                engine.counters.messagesOut.add(n);
-                for (int i = 0; i < n; i++) {
-                    if (LOG.isTraceEnabled()) {
-                        LOG.trace("channel {} sent {}", number, batch[i]);
-                    }
-                    engine.counters.bytesOut.add(FrameHeader.SIZE + ACCESS.headers(batch[i]).length() + ACCESS.body(batch[i]).length());
-                    engine.pool.recycle(batch[i]);
-                    batch[i] = null;
-                }
+                countWritten(batch, n);
+                outbox.doneWriting(bye);
                 if (last == Opcodes.BYE_RESPONSE) {
                     life.byeResponseWritten();
                     if (!outbox.awaitStopped(BYE_SAFETY_CLOSE_NANOS)) {

@@ -20,6 +20,11 @@ import java.util.concurrent.locks.ReentrantLock;
  * <p>Threads: any thread offers (posting application threads); one writer thread takes; the
  * channel's finisher drains. {@code lock} guards every field; nothing inside it blocks except the
  * writer's condition waits, which release it.
+ *
+ * <p>Writing rights: {@code busy} is held by whoever writes to the socket now, the writer thread
+ * (from {@link #takeBatch} to {@link #doneWriting}) or a posting thread that found the outbox idle
+ * ({@link #tryClaimDirect}, only while it is empty, so post order holds). Once a bye-type frame
+ * was written no posting thread writes directly any more.
  */
 public final class Outbox {
     private static final MessageAccess ACCESS = MessageAccess.get();
@@ -30,6 +35,8 @@ public final class Outbox {
     private boolean closed;   // guarded by lock: no more offers (the finisher drained it)
     private boolean stopped;  // guarded by lock: the writer must stop (the channel is closing)
     private boolean writerWaiting; // guarded by lock
+    private boolean busy;          // guarded by lock: a thread is writing to the socket
+    private boolean byeWritten;    // guarded by lock: a ByeRequest or ByeResponse went out
 
     /** Creates an empty, open outbox. */
     public Outbox() {
@@ -64,6 +71,9 @@ public final class Outbox {
         try {
             if (!awaitLocked(nanos, false)) {
                 return 0;
+            }
+            if (ACCESS.opCodeRaw(queue.peekFirst()) != Opcodes.BYE_SIGNAL) {
+                busy = true; // released by doneWriting
             }
             int n = 0;
             while (n < max && !queue.isEmpty()) {
@@ -112,6 +122,41 @@ public final class Outbox {
                 }
             }
             return null;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * A posting thread asks to write its message itself: granted only if nothing is queued, nobody
+     * is writing, no bye-type frame was written and the outbox is open. The caller must call
+     * {@link #doneWriting} after its write.
+     */
+    public boolean tryClaimDirect() {
+        lock.lock();
+        try {
+            if (busy || byeWritten || stopped || closed || !queue.isEmpty()) {
+                return false;
+            }
+            busy = true;
+            return true;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * Gives up the writing rights taken by {@link #takeBatch} or {@link #tryClaimDirect}, noting
+     * whether a bye-type frame was written; wakes the writer if messages queued meanwhile.
+     */
+    public void doneWriting(boolean wroteBye) {
+        lock.lock();
+        try {
+            busy = false;
+            byeWritten |= wroteBye;
+            if (writerWaiting && !queue.isEmpty()) {
+                changed.signal();
+            }
         } finally {
             lock.unlock();
         }
@@ -198,7 +243,7 @@ public final class Outbox {
     /** Waits for messages (or, with {@code forStop}, only for stop); true if there is something to do. */
     private boolean awaitLocked(long nanos, boolean forStop) throws InterruptedException {
         long left = nanos;
-        while (!stopped && (forStop || queue.isEmpty())) {
+        while (!stopped && (forStop || queue.isEmpty() || busy)) {
             if (left <= 0) {
                 return forStop ? stopped : false;
             }

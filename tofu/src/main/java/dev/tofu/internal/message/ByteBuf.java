@@ -15,6 +15,7 @@ public final class ByteBuf {
 
     private byte[] array = EMPTY;
     private int length;
+    private ByteBuffer view; // wraps `array` for channel writes; replaced when the array grows
 
     /** Returns the backing array; bytes {@code [0, length())} are the content. */
     public byte[] array() {
@@ -72,6 +73,21 @@ public final class ByteBuf {
     public void append(int b) {
         ensureCapacity(Math.addExact(length, 1));
         array[length++] = (byte) b;
+    }
+
+    /**
+     * Returns a buffer over the content, positioned at 0 with its limit at {@link #length()}. The
+     * same instance comes back until the storage grows, so writing a reused message allocates
+     * nothing. Valid until the next change to this buffer.
+     */
+    public ByteBuffer contentView() {
+        ByteBuffer v = view;
+        if (v == null || v.array() != array) {
+            v = ByteBuffer.wrap(array);
+            view = v;
+        }
+        v.limit(length).position(0);
+        return v;
     }
 
     /** Returns a copy of the content. */

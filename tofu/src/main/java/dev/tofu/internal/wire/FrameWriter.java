@@ -24,6 +24,7 @@ public final class FrameWriter {
 
     private final GatheringByteChannel out;
     private final byte[] headers = new byte[MAX_BATCH * FrameHeader.SIZE];
+    private final ByteBuffer[] headerSlots = new ByteBuffer[MAX_BATCH]; // reused views of `headers`
     private final ByteBuffer[] vector = new ByteBuffer[MAX_BATCH * 3];
     private final int[] lastBufferOf = new int[MAX_BATCH];
     private int completed;
@@ -31,6 +32,9 @@ public final class FrameWriter {
     /** Creates a writer on {@code out}. */
     public FrameWriter(GatheringByteChannel out) {
         this.out = out;
+        for (int i = 0; i < MAX_BATCH; i++) {
+            headerSlots[i] = ByteBuffer.wrap(headers, i * FrameHeader.SIZE, FrameHeader.SIZE);
+        }
     }
 
     /**
@@ -56,12 +60,14 @@ public final class FrameWriter {
             FrameHeader.encode(headers, at, m.channel(),
                     FrameHeader.proto(ACCESS.opCodeRaw(m), false, m.more()),
                     ACCESS.statusRaw(m), m.messageId(), th.length(), body.length());
-            vector[n++] = ByteBuffer.wrap(headers, at, FrameHeader.SIZE);
+            ByteBuffer slot = headerSlots[i];
+            slot.limit(at + FrameHeader.SIZE).position(at);
+            vector[n++] = slot;
             if (th.length() > 0) {
-                vector[n++] = ByteBuffer.wrap(th.array(), 0, th.length());
+                vector[n++] = th.contentView();
             }
             if (body.length() > 0) {
-                vector[n++] = ByteBuffer.wrap(body.array(), 0, body.length());
+                vector[n++] = body.contentView();
             }
             lastBufferOf[i] = n - 1;
         }
