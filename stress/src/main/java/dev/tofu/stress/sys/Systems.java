@@ -29,6 +29,8 @@ public final class Systems {
         FACTORIES.put("tofu/uds", c -> new TofuSystem(Transport.UDS, c.tofuServer()));
         FACTORIES.put("tofu-direct/tcp", c -> new TofuSystem(Transport.TCP, DIRECT_SERVER, true));
         FACTORIES.put("tofu-direct/uds", c -> new TofuSystem(Transport.UDS, DIRECT_SERVER, true));
+        FACTORIES.put("tofu-call/tcp", c -> new TofuCallSystem(Transport.TCP));
+        FACTORIES.put("tofu-call/uds", c -> new TofuCallSystem(Transport.UDS));
         FACTORIES.put("raw-vt/tcp", c -> new RawSocketSystem(Transport.TCP, true));
         FACTORIES.put("raw-pt/tcp", c -> new RawSocketSystem(Transport.TCP, false));
         FACTORIES.put("raw-vt/uds", c -> new RawSocketSystem(Transport.UDS, true));

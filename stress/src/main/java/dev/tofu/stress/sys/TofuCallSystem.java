@@ -1,0 +1,286 @@
+package dev.tofu.stress.sys;
+
+import dev.tofu.Address;
+import dev.tofu.Client;
+import dev.tofu.Message;
+import dev.tofu.Reactor;
+import dev.tofu.Server;
+import dev.tofu.TofuException;
+import dev.tofu.TofuTimeoutException;
+import dev.tofu.internal.engine.Engine;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+
+/**
+ * tofu's request/response layer: a {@link Server} echoing every Request ({@code onRequest(r -> r)})
+ * and one {@link Client} per connection doing blocking {@code call}s, so {@code compare} shows what
+ * correlation by message id costs over the raw post/waitReceive of {@link TofuSystem}.
+ *
+ * <p>With one message in flight the driver thread itself calls (the pingpong path is exactly one
+ * {@code call}); with K in flight, K virtual threads per connection call and hand their answers to
+ * the driver.
+ */
+public final class TofuCallSystem implements EchoSystem {
+    private final Transport transport;
+    private Reactor serverReactor;
+    private Server server;
+    private Address target;
+    private Reactor client;
+    private int inFlight = 1;
+
+    public TofuCallSystem(Transport transport) {
+        this.transport = transport;
+    }
+
+    @Override
+    public String name() {
+        return "tofu-call";
+    }
+
+    @Override
+    public Transport transport() {
+        return transport;
+    }
+
+    @Override
+    public void start() {
+        serverReactor = Reactor.create(TofuEchoServer.defaultOptions());
+        server = Server.builder(serverReactor)
+                .listen(transport == Transport.TCP ? Address.tcpServer("127.0.0.1", 0) : Address.udsServer(Path.of("")))
+                .onRequest(request -> request)
+                .maxConcurrency(1 << 20)
+                .maxConcurrencyPerChannel(4096)
+                .start();
+        target = server.addresses().get(0);
+    }
+
+    @Override
+    public void prepare(int connections, int inFlight, int maxPayload) {
+        if (client != null) {
+            client.close();
+        }
+        this.inFlight = Math.max(1, inFlight);
+        client = Reactor.create(TofuSystem.clientOptions(connections, inFlight, maxPayload));
+    }
+
+    @Override
+    public Connection connect() throws IOException {
+        try {
+            return new CallConnection(Client.connect(client, target), inFlight);
+        } catch (TofuException e) {
+            throw new IOException("connect: " + e.getMessage(), e);
+        }
+    }
+
+    @Override
+    public ThreadFactory driverThreads() {
+        return Thread.ofVirtual().name("drv-tofu-call-" + transport.label() + "-", 0).factory();
+    }
+
+    @Override
+    public List<String> leaks(long waitMillis) {
+        List<String> out = new ArrayList<>();
+        long deadline = System.currentTimeMillis() + waitMillis;
+        if (client != null) {
+            Engine e = (Engine) client.ampe();
+            while (System.currentTimeMillis() < deadline && (e.openChannels() != 0 || e.pool().outstanding() != 0)) {
+                EmbeddedTofuServer.sleep(20);
+            }
+            if (e.openChannels() != 0) {
+                out.add("client: " + e.openChannels() + " channels still open");
+            }
+            if (e.pool().outstanding() != 0) {
+                out.add("client: " + e.pool().outstanding() + " pooled messages not back in the pool");
+            }
+            client.close();
+            client = null;
+            while (System.currentTimeMillis() < deadline && e.liveEngineThreads() > 0) {
+                EmbeddedTofuServer.sleep(20);
+            }
+            if (e.liveEngineThreads() > 0) {
+                out.add("client engine threads alive after close: " + e.liveEngineThreads());
+            }
+        }
+        Engine s = (Engine) serverReactor.ampe();
+        while (System.currentTimeMillis() < deadline && s.openChannels() != 1) {
+            EmbeddedTofuServer.sleep(20);
+        }
+        if (s.openChannels() != 1) {
+            out.add("server: " + (s.openChannels() - 1) + " channels still open besides the listener");
+        }
+        return out;
+    }
+
+    @Override
+    public void close() {
+        if (client != null) {
+            client.close();
+            client = null;
+        }
+        if (server != null) {
+            server.close();
+            serverReactor.close();
+            server = null;
+        }
+    }
+
+    /** One {@link Client}; see the class comment for how calls are driven. */
+    private static final class CallConnection implements Connection {
+        private static final Object FAILED = new Object();
+        private final Client client;
+        private final int inFlight;
+        private final LinkedBlockingQueue<Work> work = new LinkedBlockingQueue<>();
+        // answers by send sequence: callers finish in any order, the driver takes them in send order
+        private final java.util.concurrent.ConcurrentHashMap<Long, Object> answers = new java.util.concurrent.ConcurrentHashMap<>();
+        private final java.util.concurrent.locks.ReentrantLock answerLock = new java.util.concurrent.locks.ReentrantLock();
+        private final java.util.concurrent.locks.Condition answered = answerLock.newCondition();
+        private long sent;     // driver thread only
+        private long received; // driver thread only
+        private final List<Thread> callers = new ArrayList<>();
+        private byte[] pending; // inFlight == 1: the request the next receive() calls with
+        private volatile boolean closed;
+
+        CallConnection(Client client, int inFlight) {
+            this.client = client;
+            this.inFlight = inFlight;
+            if (inFlight > 1) {
+                for (int i = 0; i < inFlight; i++) {
+                    callers.add(Thread.ofVirtual().name("tofu-call-caller").start(this::callLoop));
+                }
+            }
+        }
+
+        @Override
+        public void send(byte[] payload, int length, long messageId, boolean more) throws IOException {
+            byte[] copy = java.util.Arrays.copyOf(payload, length);
+            if (inFlight == 1) {
+                pending = copy;
+            } else {
+                work.add(new Work(sent++, copy));
+            }
+        }
+
+        @Override
+        public boolean receive(Reply reply, long timeoutNanos) throws IOException {
+            reply.clear();
+            if (inFlight == 1) {
+                byte[] p = pending;
+                pending = null;
+                if (p == null) {
+                    return false;
+                }
+                return call(p, timeoutNanos, reply);
+            }
+            Object a = awaitAnswer(received, timeoutNanos);
+            if (a == null) {
+                return false;
+            }
+            received++;
+            if (a == FAILED || !(a instanceof byte[] body)) {
+                throw new IOException("call failed: " + a);
+            }
+            fill(reply, body);
+            return true;
+        }
+
+        private boolean call(byte[] payload, long timeoutNanos, Reply reply) throws IOException {
+            Message m = client.newMessage();
+            m.body().append(payload);
+            try (Message r = client.call(m, Duration.ofNanos(timeoutNanos))) {
+                byte[] data = reply.room(r.body().length());
+                r.body().asReadOnlyBuffer().get(data, 0, r.body().length());
+                reply.length = r.body().length();
+                return true;
+            } catch (TofuTimeoutException e) {
+                return false;
+            } catch (TofuException e) {
+                throw new IOException("call: " + e.getMessage(), e);
+            }
+        }
+
+        private Object awaitAnswer(long seq, long timeoutNanos) throws IOException {
+            long deadline = System.nanoTime() + timeoutNanos;
+            answerLock.lock();
+            try {
+                Object a;
+                while ((a = answers.remove(seq)) == null) {
+                    long left = deadline - System.nanoTime();
+                    if (left <= 0) {
+                        return null;
+                    }
+                    answered.awaitNanos(left);
+                }
+                return a;
+            } catch (InterruptedException e) {
+                throw new IOException(e);
+            } finally {
+                answerLock.unlock();
+            }
+        }
+
+        private void callLoop() {
+            while (!closed) {
+                Work w;
+                try {
+                    w = work.poll(100, TimeUnit.MILLISECONDS);
+                } catch (InterruptedException e) {
+                    return;
+                }
+                if (w == null) {
+                    continue;
+                }
+                Message m = client.newMessage();
+                m.body().append(w.payload());
+                Object answer;
+                try (Message r = client.call(m, Duration.ofSeconds(30))) {
+                    answer = r.body().toByteArray();
+                } catch (TofuException e) {
+                    answer = closed ? FAILED : e.getMessage();
+                }
+                answerLock.lock();
+                try {
+                    answers.put(w.seq(), answer);
+                    answered.signalAll();
+                } finally {
+                    answerLock.unlock();
+                }
+            }
+        }
+
+        private record Work(long seq, byte[] payload) {
+        }
+
+        private static void fill(Reply reply, byte[] body) {
+            byte[] data = reply.room(body.length);
+            System.arraycopy(body, 0, data, 0, body.length);
+            reply.length = body.length;
+        }
+
+        @Override
+        public void close(Consumer<Reply> late) {
+            closed = true;
+            for (Thread t : callers) {
+                try {
+                    t.join(5000);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+            client.close();
+        }
+
+        @Override
+        public void abort() {
+            closed = true;
+            client.close();
+        }
+    }
+}
