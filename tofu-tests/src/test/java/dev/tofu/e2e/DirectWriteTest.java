@@ -38,8 +38,8 @@ class DirectWriteTest {
     @ParameterizedTest
     @EnumSource(Transport.class)
     void concurrentPostersKeepTheirOrderAndLoseNothing(Transport transport) throws Exception {
-        int threads = 8;
-        int each = 300;
+        int threads = 16;
+        int each = 500;
         try (Reactor reactor = Reactor.create(DIRECT)) {
             Ampe ampe = reactor.ampe();
             ChannelGroup server = ampe.create();

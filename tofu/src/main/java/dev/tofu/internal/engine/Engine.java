@@ -145,23 +145,21 @@ public final class Engine implements Ampe {
     // ---- channel creation (called by Group.post and by listeners) ---------------------------
 
     ListenerChannel openListener(Group g, Message welcome) {
-        ListenerChannel ch = new ListenerChannel(this, g, welcome.messageId());
-        int n = allocate(ch, welcome);
-        ACCESS.setChannel(welcome, n);
-        if (!g.register(ch)) {
-            table.release(n, ch);
-            throw PostRules.fail(welcome, Status.SHUTDOWN_STARTED, "the group is destroyed");
-        }
-        return ch;
+        return open(g, welcome, new ListenerChannel(this, g, welcome.messageId()));
     }
 
     IoChannel openClient(Group g, Message hello) {
-        IoChannel ch = new IoChannel(this, g, true, hello.messageId());
-        int n = allocate(ch, hello);
-        ACCESS.setChannel(hello, n);
+        return open(g, hello, new IoChannel(this, g, true, hello.messageId()));
+    }
+
+    /** post() rule 12: a number for the new channel, set on its opening request, and the group's claim. */
+    private <C extends Channel> C open(Group g, Message request, C ch) {
+        int n = allocate(ch, request);
+        ACCESS.setChannel(request, n);
         if (!g.register(ch)) {
             table.release(n, ch);
-            throw PostRules.fail(hello, Status.SHUTDOWN_STARTED, "the group is destroyed");
+            counters.open(ch.kind()).decrementAndGet(); // bind() counted it
+            throw PostRules.fail(request, Status.SHUTDOWN_STARTED, "the group is destroyed");
         }
         return ch;
     }

@@ -85,19 +85,7 @@ public final class GroupQueue {
             return false;
         }
         framePermits.acquire(); // parks; released by take, or by close (see passOnAfterClose)
-        if (!enter()) {
-            framePermits.release(); // pass the permit on: close wakes waiting producers in a chain
-            return false;
-        }
-        try {
-            ACCESS.setTag(m, FRAME);
-            frames.incrementAndGet();
-            queue.offer(m);
-        } finally {
-            exit(); // volatile RMW after the offer: a consumer that reads state afterwards sees m
-        }
-        wakeConsumer();
-        return true;
+        return addFrameWithPermit(m);
     }
 
     /**
@@ -110,8 +98,13 @@ public final class GroupQueue {
         if (isClosed() || !framePermits.tryAcquire()) {
             return false;
         }
+        return addFrameWithPermit(m);
+    }
+
+    /** Adds a frame for which the caller holds a frame permit; false (permit passed on) if closed. */
+    private boolean addFrameWithPermit(Message m) {
         if (!enter()) {
-            framePermits.release();
+            framePermits.release(); // pass the permit on: close wakes waiting producers in a chain
             return false;
         }
         try {
@@ -119,7 +112,7 @@ public final class GroupQueue {
             frames.incrementAndGet();
             queue.offer(m);
         } finally {
-            exit();
+            exit(); // volatile RMW after the offer: a consumer that reads state afterwards sees m
         }
         wakeConsumer();
         return true;

@@ -109,14 +109,15 @@ final class IoChannel extends Channel {
      * (it holds the outbox's writing rights), saving the hand-off to the writer thread.
      */
     private void writeDirect(Message m) {
+        // `direct` belongs to whoever holds the writing rights: fill and clear it only before
+        // doneWriting(), after which another poster may claim the rights and the slot.
         direct[0] = m;
         try {
             out.write(direct, 1);
-            countWritten(direct, 1);
-            outbox.doneWriting(false);
         } catch (IOException e) {
+            direct[0] = null;
             if (out.completed() == 0) {
-                outbox.pushBackFront(direct, 0, 1); // returned in the close bundle
+                outbox.pushBackFront(new Message[] {m}, 0, 1); // returned in the close bundle
             } else {
                 engine.pool.recycle(m);
             }
@@ -124,9 +125,10 @@ final class IoChannel extends Channel {
             if (!life.isClosing()) {
                 beginClose(isPeerLoss(e) ? life.peerLossReason() : Status.SEND_FAILED, null);
             }
-        } finally {
-            direct[0] = null;
+            return;
         }
+        countWritten(direct, 1); // clears direct[0]
+        outbox.doneWriting(false);
     }
 
     private void countWritten(Message[] batch, int n) {
