@@ -61,7 +61,9 @@ class DirectWriteTest {
                         return;
                     }
                     for (int i = 0; i < each; i++) {
-                        Message m = ampe.get(AllocationStrategy.ALWAYS);
+                        // own messages, not the shared pool's: 8,000 in flight would otherwise take the
+                        // pooled messages the receiving side needs (§6.6 sizing: pool >= messages in flight)
+                        Message m = new Message();
                         m.opCode(OpCode.REQUEST).channel(ch).body().append((id + ":" + i).getBytes(StandardCharsets.UTF_8));
                         client.post(m);
                     }

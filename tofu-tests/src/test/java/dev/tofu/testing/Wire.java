@@ -26,7 +26,7 @@ import static org.junit.jupiter.api.Assertions.fail;
  */
 public final class Wire {
     /** How long any single wait in a test may take before the test fails. */
-    public static final Duration WAIT = Duration.ofSeconds(10);
+    public static final Duration WAIT = Duration.ofSeconds(30);
 
     private Wire() {
     }
