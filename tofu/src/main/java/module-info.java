@@ -7,6 +7,7 @@ module dev.tofu {
     requires org.slf4j;
     requires org.jctools.core;
     requires jdk.jfr;
+    requires transitive jdk.net;
 
     exports dev.tofu;
 }

@@ -62,6 +62,19 @@ public interface ChannelGroup extends AutoCloseable {
     void updateReceiver(Message message);
 
     /**
+     * Returns who is at the other end of one of this group's Unix-domain channels: the user and
+     * group the peer process runs as, from the kernel ({@code SO_PEERCRED}), so a server can refuse
+     * local users that do not belong (for example when the HelloRequest arrives). Empty for TCP
+     * channels, listeners and channels not connected yet.
+     *
+     * @param channel a channel of this group
+     * @return the peer's user and group, or empty
+     * @throws TofuException {@link Status#INVALID_CHANNEL_NUMBER} for an unknown or closed channel,
+     *                       {@link Status#INVALID_CHANNEL_GROUP} for another group's channel
+     */
+    java.util.Optional<jdk.net.UnixDomainPrincipal> peerCredentials(int channel);
+
+    /**
      * Destroys this group, exactly as {@link Ampe#destroy(ChannelGroup)}: its channels close
      * silently, queued messages return to the pool, a blocked {@link #waitReceive} wakes with
      * {@link Status#SHUTDOWN_STARTED}. Idempotent.

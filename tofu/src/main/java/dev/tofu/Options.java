@@ -20,7 +20,14 @@ public final class Options {
     /** Largest pool setting (tofu's limit). */
     public static final int MAX_POOL_SETTING = 65535;
 
-    /** 16 initial pool messages, 64 max, a receive queue of 1024 frames per group. */
+    /** Owner read and write: only the listening user can connect to a Unix-domain listener. */
+    public static final java.util.Set<java.nio.file.attribute.PosixFilePermission> OWNER_ONLY = java.util.Collections.unmodifiableSet(
+            java.util.EnumSet.of(java.nio.file.attribute.PosixFilePermission.OWNER_READ, java.nio.file.attribute.PosixFilePermission.OWNER_WRITE));
+
+    /**
+     * 16 initial pool messages, 64 max, a receive queue of 1024 frames per group, no direct writes,
+     * owner-only Unix-domain socket files.
+     */
     public static final Options DEFAULT = new Options(DEFAULT_INITIAL_POOL_MSGS, DEFAULT_MAX_POOL_MSGS,
             DEFAULT_RECEIVE_QUEUE_CAPACITY, false);
 
@@ -28,12 +35,19 @@ public final class Options {
     private final int maxPoolMsgs;
     private final int receiveQueueCapacity;
     private final boolean directWrite;
+    private final java.util.Set<java.nio.file.attribute.PosixFilePermission> udsPermissions;
 
     private Options(int initialPoolMsgs, int maxPoolMsgs, int receiveQueueCapacity, boolean directWrite) {
+        this(initialPoolMsgs, maxPoolMsgs, receiveQueueCapacity, directWrite, OWNER_ONLY);
+    }
+
+    private Options(int initialPoolMsgs, int maxPoolMsgs, int receiveQueueCapacity, boolean directWrite,
+                    java.util.Set<java.nio.file.attribute.PosixFilePermission> udsPermissions) {
         this.initialPoolMsgs = initialPoolMsgs;
         this.maxPoolMsgs = maxPoolMsgs;
         this.receiveQueueCapacity = receiveQueueCapacity;
         this.directWrite = directWrite;
+        this.udsPermissions = udsPermissions;
     }
 
     /**
@@ -84,7 +98,7 @@ public final class Options {
      * @throws IllegalArgumentException as {@link #of(int, int)}
      */
     public Options withInitialPoolMsgs(int initialPoolMsgs) {
-        return pool(initialPoolMsgs, maxPoolMsgs, receiveQueueCapacity, directWrite);
+        return pool(initialPoolMsgs, maxPoolMsgs, receiveQueueCapacity, directWrite).withUdsPermissions(udsPermissions);
     }
 
     /**
@@ -95,7 +109,7 @@ public final class Options {
      * @throws IllegalArgumentException as {@link #of(int, int)}
      */
     public Options withMaxPoolMsgs(int maxPoolMsgs) {
-        return pool(initialPoolMsgs, maxPoolMsgs, receiveQueueCapacity, directWrite);
+        return pool(initialPoolMsgs, maxPoolMsgs, receiveQueueCapacity, directWrite).withUdsPermissions(udsPermissions);
     }
 
     /**
@@ -109,7 +123,7 @@ public final class Options {
         if (receiveQueueCapacity < 1) {
             throw new IllegalArgumentException("receiveQueueCapacity must be >= 1, got " + receiveQueueCapacity);
         }
-        return new Options(initialPoolMsgs, maxPoolMsgs, receiveQueueCapacity, directWrite);
+        return new Options(initialPoolMsgs, maxPoolMsgs, receiveQueueCapacity, directWrite, udsPermissions);
     }
 
     /**
@@ -137,7 +151,33 @@ public final class Options {
      * @return the new options
      */
     public Options withDirectWrite(boolean directWrite) {
-        return new Options(initialPoolMsgs, maxPoolMsgs, receiveQueueCapacity, directWrite);
+        return new Options(initialPoolMsgs, maxPoolMsgs, receiveQueueCapacity, directWrite, udsPermissions);
+    }
+
+    /**
+     * Returns the permissions a Unix-domain listener gives its socket file (connecting needs write
+     * permission on it).
+     *
+     * @return the permissions; {@link #OWNER_ONLY} by default
+     */
+    public java.util.Set<java.nio.file.attribute.PosixFilePermission> udsPermissions() {
+        return udsPermissions;
+    }
+
+    /**
+     * Returns a copy whose Unix-domain listeners give their socket file these permissions, for
+     * example adding {@code GROUP_READ} and {@code GROUP_WRITE} to let a group of local users connect.
+     * The file is created with the process umask and restricted right after bind.
+     *
+     * @param permissions the socket file's permissions
+     * @return the new options
+     */
+    public Options withUdsPermissions(java.util.Set<java.nio.file.attribute.PosixFilePermission> permissions) {
+        java.util.Set<java.nio.file.attribute.PosixFilePermission> copy = permissions.isEmpty()
+                ? java.util.EnumSet.noneOf(java.nio.file.attribute.PosixFilePermission.class)
+                : java.util.EnumSet.copyOf(permissions);
+        return new Options(initialPoolMsgs, maxPoolMsgs, receiveQueueCapacity, directWrite,
+                java.util.Collections.unmodifiableSet(copy));
     }
 
     private static Options pool(int initial, int max, int capacity, boolean directWrite) {
@@ -162,17 +202,19 @@ public final class Options {
     public boolean equals(Object o) {
         return o instanceof Options other && other.initialPoolMsgs == initialPoolMsgs
                 && other.maxPoolMsgs == maxPoolMsgs && other.receiveQueueCapacity == receiveQueueCapacity
-                && other.directWrite == directWrite;
+                && other.directWrite == directWrite && other.udsPermissions.equals(udsPermissions);
     }
 
     @Override
     public int hashCode() {
-        return ((initialPoolMsgs * 31 + maxPoolMsgs) * 31 + receiveQueueCapacity) * 2 + (directWrite ? 1 : 0);
+        return (((initialPoolMsgs * 31 + maxPoolMsgs) * 31 + receiveQueueCapacity) * 2 + (directWrite ? 1 : 0)) * 31
+                + udsPermissions.hashCode();
     }
 
     @Override
     public String toString() {
         return "Options[initialPoolMsgs=" + initialPoolMsgs + ", maxPoolMsgs=" + maxPoolMsgs
-                + ", receiveQueueCapacity=" + receiveQueueCapacity + ", directWrite=" + directWrite + "]";
+                + ", receiveQueueCapacity=" + receiveQueueCapacity + ", directWrite=" + directWrite
+                + ", udsPermissions=" + java.nio.file.attribute.PosixFilePermissions.toString(udsPermissions) + "]";
     }
 }

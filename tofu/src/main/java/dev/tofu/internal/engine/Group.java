@@ -129,6 +129,18 @@ public final class Group implements ChannelGroup {
     }
 
     @Override
+    public java.util.Optional<jdk.net.UnixDomainPrincipal> peerCredentials(int channel) {
+        Channel ch = engine.table.get(channel);
+        if (ch == null) {
+            throw new TofuException(Status.INVALID_CHANNEL_NUMBER, "no open channel " + channel);
+        }
+        if (ch.group != this) {
+            throw new TofuException(Status.INVALID_CHANNEL_GROUP, "channel " + channel + " belongs to another group");
+        }
+        return ch instanceof IoChannel io ? io.peerCredentials() : java.util.Optional.empty();
+    }
+
+    @Override
     public void close() {
         engine.destroy(this);
     }

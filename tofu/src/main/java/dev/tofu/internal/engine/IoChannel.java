@@ -378,6 +378,23 @@ final class IoChannel extends Channel {
         }
     }
 
+    /** The peer's user and group for a connected Unix-domain channel; empty otherwise. */
+    java.util.Optional<jdk.net.UnixDomainPrincipal> peerCredentials() {
+        SocketChannel s = socket;
+        if (s == null || !life.snapshot().state().equals(ChannelLifecycle.State.OPEN)) {
+            return java.util.Optional.empty();
+        }
+        try {
+            if (!(s.getLocalAddress() instanceof UnixDomainSocketAddress)) {
+                return java.util.Optional.empty();
+            }
+            return java.util.Optional.of(s.getOption(jdk.net.ExtendedSocketOptions.SO_PEERCRED));
+        } catch (IOException | UnsupportedOperationException e) {
+            LOG.debug("channel {}: no peer credentials", number, e);
+            return java.util.Optional.empty();
+        }
+    }
+
     /** The peer address of {@code s} for logs and events. */
     private static String address(SocketChannel s) {
         try {

@@ -176,6 +176,7 @@ final class ListenerChannel extends Channel {
         }
         Path file = udsFile;
         if (file != null) {
+            restrict(file);
             udsFileKey = fileKey(file);
         }
         return s;
@@ -211,6 +212,15 @@ final class ListenerChannel extends Channel {
         ACCESS.setChannel(welcome, number);
         if (beginClose(status, welcome)) {
             request = null; // it travels as the trigger now
+        }
+    }
+
+    /** Gives the socket file the permissions of Options.udsPermissions (owner-only by default). */
+    private void restrict(Path file) {
+        try {
+            Files.setPosixFilePermissions(file, engine.options.udsPermissions());
+        } catch (IOException | UnsupportedOperationException e) {
+            LOG.warn("listener {}: could not set the permissions of {}", number, file, e);
         }
     }
 
