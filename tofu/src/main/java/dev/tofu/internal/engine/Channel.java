@@ -137,10 +137,6 @@ abstract class Channel {
         return true;
     }
 
-    /** Returns whether every job has ended and the close completed. */
-    final boolean isFinished() {
-        return life.state() == ChannelLifecycle.State.CLOSED;
-    }
 
     private void finish() {
         if (beginClose(new CloseCause(Status.UNKNOWN_ERROR, null, false))) {

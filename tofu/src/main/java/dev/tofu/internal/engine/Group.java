@@ -224,10 +224,6 @@ public final class Group implements ChannelGroup {
         }
     }
 
-    /** Returns whether this group is destroyed. */
-    public boolean isDestroyed() {
-        return destroyed.get();
-    }
 
     /** Returns the number of messages waiting in the queue. */
     public int queued() {
