@@ -24,30 +24,65 @@ public final class Options {
     public static final java.util.Set<java.nio.file.attribute.PosixFilePermission> OWNER_ONLY = java.util.Collections.unmodifiableSet(
             java.util.EnumSet.of(java.nio.file.attribute.PosixFilePermission.OWNER_READ, java.nio.file.attribute.PosixFilePermission.OWNER_WRITE));
 
+    /** Default most messages one channel may have waiting to be written (see {@link #withMaxOutboundPerChannel(int)}). */
+    public static final int DEFAULT_MAX_OUTBOUND_PER_CHANNEL = 16_384;
+
     /**
      * 16 initial pool messages, 64 max, a receive queue of 1024 frames per group, no direct writes,
-     * owner-only Unix-domain socket files.
+     * owner-only Unix-domain socket files, at most 16,384 messages waiting to be written per channel,
+     * no timeouts, no TCP keepalive, no channel limits.
      */
-    public static final Options DEFAULT = new Options(DEFAULT_INITIAL_POOL_MSGS, DEFAULT_MAX_POOL_MSGS,
-            DEFAULT_RECEIVE_QUEUE_CAPACITY, false);
+    public static final Options DEFAULT = new Options(new Settings());
 
-    private final int initialPoolMsgs;
-    private final int maxPoolMsgs;
-    private final int receiveQueueCapacity;
-    private final boolean directWrite;
-    private final java.util.Set<java.nio.file.attribute.PosixFilePermission> udsPermissions;
+    private final Settings settings;
 
-    private Options(int initialPoolMsgs, int maxPoolMsgs, int receiveQueueCapacity, boolean directWrite) {
-        this(initialPoolMsgs, maxPoolMsgs, receiveQueueCapacity, directWrite, OWNER_ONLY);
+    private Options(Settings settings) {
+        this.settings = settings;
     }
 
-    private Options(int initialPoolMsgs, int maxPoolMsgs, int receiveQueueCapacity, boolean directWrite,
-                    java.util.Set<java.nio.file.attribute.PosixFilePermission> udsPermissions) {
-        this.initialPoolMsgs = initialPoolMsgs;
-        this.maxPoolMsgs = maxPoolMsgs;
-        this.receiveQueueCapacity = receiveQueueCapacity;
-        this.directWrite = directWrite;
-        this.udsPermissions = udsPermissions;
+    /** Every setting; a fresh copy is changed before it is wrapped, never after. */
+    private static final class Settings {
+        int initialPoolMsgs = DEFAULT_INITIAL_POOL_MSGS;
+        int maxPoolMsgs = DEFAULT_MAX_POOL_MSGS;
+        int receiveQueueCapacity = DEFAULT_RECEIVE_QUEUE_CAPACITY;
+        boolean directWrite;
+        java.util.Set<java.nio.file.attribute.PosixFilePermission> udsPermissions = OWNER_ONLY;
+        int maxOutboundPerChannel = DEFAULT_MAX_OUTBOUND_PER_CHANNEL;
+        java.time.Duration idleTimeout = java.time.Duration.ZERO;
+        java.time.Duration handshakeTimeout = java.time.Duration.ZERO;
+        java.time.Duration frameTimeout = java.time.Duration.ZERO;
+        java.time.Duration keepAlive = java.time.Duration.ZERO;
+        int maxChannels;
+        int maxChannelsPerListener;
+
+        Settings copy() {
+            Settings c = new Settings();
+            c.initialPoolMsgs = initialPoolMsgs;
+            c.maxPoolMsgs = maxPoolMsgs;
+            c.receiveQueueCapacity = receiveQueueCapacity;
+            c.directWrite = directWrite;
+            c.udsPermissions = udsPermissions;
+            c.maxOutboundPerChannel = maxOutboundPerChannel;
+            c.idleTimeout = idleTimeout;
+            c.handshakeTimeout = handshakeTimeout;
+            c.frameTimeout = frameTimeout;
+            c.keepAlive = keepAlive;
+            c.maxChannels = maxChannels;
+            c.maxChannelsPerListener = maxChannelsPerListener;
+            return c;
+        }
+
+        java.util.List<Object> values() {
+            return java.util.List.of(initialPoolMsgs, maxPoolMsgs, receiveQueueCapacity, directWrite, udsPermissions,
+                    maxOutboundPerChannel, idleTimeout, handshakeTimeout, frameTimeout, keepAlive, maxChannels,
+                    maxChannelsPerListener);
+        }
+    }
+
+    private Options with(java.util.function.Consumer<Settings> change) {
+        Settings copy = settings.copy();
+        change.accept(copy);
+        return new Options(copy);
     }
 
     /**
@@ -59,7 +94,7 @@ public final class Options {
      * @throws IllegalArgumentException for a negative value, a value over 65535, or initial > max
      */
     public static Options of(int initialPoolMsgs, int maxPoolMsgs) {
-        return pool(initialPoolMsgs, maxPoolMsgs, DEFAULT_RECEIVE_QUEUE_CAPACITY, false);
+        return DEFAULT.pool(initialPoolMsgs, maxPoolMsgs);
     }
 
     /**
@@ -68,7 +103,7 @@ public final class Options {
      * @return the initial pool size
      */
     public int initialPoolMsgs() {
-        return initialPoolMsgs;
+        return settings.initialPoolMsgs;
     }
 
     /**
@@ -77,7 +112,7 @@ public final class Options {
      * @return the largest idle pool size
      */
     public int maxPoolMsgs() {
-        return maxPoolMsgs;
+        return settings.maxPoolMsgs;
     }
 
     /**
@@ -87,7 +122,7 @@ public final class Options {
      * @return the receive queue capacity, in frames
      */
     public int receiveQueueCapacity() {
-        return receiveQueueCapacity;
+        return settings.receiveQueueCapacity;
     }
 
     /**
@@ -98,7 +133,7 @@ public final class Options {
      * @throws IllegalArgumentException as {@link #of(int, int)}
      */
     public Options withInitialPoolMsgs(int initialPoolMsgs) {
-        return pool(initialPoolMsgs, maxPoolMsgs, receiveQueueCapacity, directWrite).withUdsPermissions(udsPermissions);
+        return pool(initialPoolMsgs, settings.maxPoolMsgs);
     }
 
     /**
@@ -109,7 +144,7 @@ public final class Options {
      * @throws IllegalArgumentException as {@link #of(int, int)}
      */
     public Options withMaxPoolMsgs(int maxPoolMsgs) {
-        return pool(initialPoolMsgs, maxPoolMsgs, receiveQueueCapacity, directWrite).withUdsPermissions(udsPermissions);
+        return pool(settings.initialPoolMsgs, maxPoolMsgs);
     }
 
     /**
@@ -123,7 +158,7 @@ public final class Options {
         if (receiveQueueCapacity < 1) {
             throw new IllegalArgumentException("receiveQueueCapacity must be >= 1, got " + receiveQueueCapacity);
         }
-        return new Options(initialPoolMsgs, maxPoolMsgs, receiveQueueCapacity, directWrite, udsPermissions);
+        return with(c -> c.receiveQueueCapacity = receiveQueueCapacity);
     }
 
     /**
@@ -133,7 +168,7 @@ public final class Options {
      * @return whether direct writes are on (default off)
      */
     public boolean directWrite() {
-        return directWrite;
+        return settings.directWrite;
     }
 
     /**
@@ -151,7 +186,7 @@ public final class Options {
      * @return the new options
      */
     public Options withDirectWrite(boolean directWrite) {
-        return new Options(initialPoolMsgs, maxPoolMsgs, receiveQueueCapacity, directWrite, udsPermissions);
+        return with(c -> c.directWrite = directWrite);
     }
 
     /**
@@ -161,7 +196,7 @@ public final class Options {
      * @return the permissions; {@link #OWNER_ONLY} by default
      */
     public java.util.Set<java.nio.file.attribute.PosixFilePermission> udsPermissions() {
-        return udsPermissions;
+        return settings.udsPermissions;
     }
 
     /**
@@ -176,11 +211,192 @@ public final class Options {
         java.util.Set<java.nio.file.attribute.PosixFilePermission> copy = permissions.isEmpty()
                 ? java.util.EnumSet.noneOf(java.nio.file.attribute.PosixFilePermission.class)
                 : java.util.EnumSet.copyOf(permissions);
-        return new Options(initialPoolMsgs, maxPoolMsgs, receiveQueueCapacity, directWrite,
-                java.util.Collections.unmodifiableSet(copy));
+        return with(c -> c.udsPermissions = java.util.Collections.unmodifiableSet(copy));
     }
 
-    private static Options pool(int initial, int max, int capacity, boolean directWrite) {
+    /**
+     * Returns the most messages one channel may have waiting to be written.
+     *
+     * @return the outbound limit per channel (default {@value #DEFAULT_MAX_OUTBOUND_PER_CHANNEL})
+     */
+    public int maxOutboundPerChannel() {
+        return settings.maxOutboundPerChannel;
+    }
+
+    /**
+     * Returns a copy with another outbound limit per channel. A {@code post} that finds this many
+     * messages already waiting to be written on its channel (the peer reads slower than the
+     * application posts, or not at all) fails with {@link Status#SEND_FAILED} and the message stays
+     * with the caller, who may retry later or close the channel: memory stays bounded whatever the
+     * peer does (this many messages queued, plus the batch of at most 32 the writer is sending).
+     * The default, 16,384, lets bursts through; with large bodies (up to 64 KiB each, so up to
+     * 1 GiB per channel at the default) set it lower. ByeRequest, ByeResponse and ByeSignal are never refused, so a channel can always be
+     * closed.
+     *
+     * @param maxOutboundPerChannel at least 1
+     * @return the new options
+     * @throws IllegalArgumentException if below 1
+     */
+    public Options withMaxOutboundPerChannel(int maxOutboundPerChannel) {
+        if (maxOutboundPerChannel < 1) {
+            throw new IllegalArgumentException("maxOutboundPerChannel must be >= 1, got " + maxOutboundPerChannel);
+        }
+        return with(c -> c.maxOutboundPerChannel = maxOutboundPerChannel);
+    }
+
+    /**
+     * Returns how long a connected channel may receive nothing before the engine closes it.
+     *
+     * @return the idle timeout; {@link java.time.Duration#ZERO} (the default) means none
+     */
+    public java.time.Duration idleTimeout() {
+        return settings.idleTimeout;
+    }
+
+    /**
+     * Returns a copy with an idle timeout: a connected channel (client or accepted) that receives no
+     * complete frame for this long is closed with {@link Status#COMMUNICATION_FAILED} (the reason on
+     * every returned message, in {@link ReactorStats#closeReasons()} and in the
+     * {@code dev.tofu.ChannelClosed} event), followed by its close Signal. Pair it with traffic the
+     * peer sends at least that often (for example heartbeat Signals) to detect a dead peer or a cut
+     * link while data is in flight; see also {@link #withKeepAlive(java.time.Duration)}. Checked
+     * about every quarter of the timeout, so a close comes between the timeout and 1.25 times it.
+     * Off by default (tofu has no timeouts).
+     *
+     * @param idleTimeout the timeout; {@link java.time.Duration#ZERO} turns it off
+     * @return the new options
+     * @throws IllegalArgumentException if negative
+     */
+    public Options withIdleTimeout(java.time.Duration idleTimeout) {
+        java.time.Duration t = timeout("idleTimeout", idleTimeout);
+        return with(c -> c.idleTimeout = t);
+    }
+
+    /**
+     * Returns how long an accepted connection may take to deliver its first complete frame.
+     *
+     * @return the handshake timeout; {@link java.time.Duration#ZERO} (the default) means none
+     */
+    public java.time.Duration handshakeTimeout() {
+        return settings.handshakeTimeout;
+    }
+
+    /**
+     * Returns a copy with a handshake timeout: an accepted connection whose first complete frame
+     * (its HelloRequest) has not arrived this long after the accept is closed with
+     * {@link Status#COMMUNICATION_FAILED}, so connections that never speak cannot hold a channel
+     * number and a socket for ever. Off by default.
+     *
+     * @param handshakeTimeout the timeout; {@link java.time.Duration#ZERO} turns it off
+     * @return the new options
+     * @throws IllegalArgumentException if negative
+     */
+    public Options withHandshakeTimeout(java.time.Duration handshakeTimeout) {
+        java.time.Duration t = timeout("handshakeTimeout", handshakeTimeout);
+        return with(c -> c.handshakeTimeout = t);
+    }
+
+    /**
+     * Returns how long a frame may take to arrive once its first byte has.
+     *
+     * @return the frame timeout; {@link java.time.Duration#ZERO} (the default) means none
+     */
+    public java.time.Duration frameTimeout() {
+        return settings.frameTimeout;
+    }
+
+    /**
+     * Returns a copy with a frame timeout: once the first byte of a frame has arrived, the rest of
+     * it (header, text headers, body) must arrive within this time, or the channel is closed with
+     * {@link Status#COMMUNICATION_FAILED} (a peer that sends half a frame and stalls). An idle
+     * channel between frames is not affected. Off by default.
+     *
+     * @param frameTimeout the timeout; {@link java.time.Duration#ZERO} turns it off
+     * @return the new options
+     * @throws IllegalArgumentException if negative
+     */
+    public Options withFrameTimeout(java.time.Duration frameTimeout) {
+        java.time.Duration t = timeout("frameTimeout", frameTimeout);
+        return with(c -> c.frameTimeout = t);
+    }
+
+    /**
+     * Returns the idle time after which TCP keepalive probes start.
+     *
+     * @return the keepalive idle time; {@link java.time.Duration#ZERO} (the default) means off
+     */
+    public java.time.Duration keepAlive() {
+        return settings.keepAlive;
+    }
+
+    /**
+     * Returns a copy with TCP keepalive on TCP channels (client and accepted): after this much
+     * silence the kernel sends probes (every third of it, at least a second apart, three times) and
+     * a peer that answers none is declared dead: the channel closes as for a lost peer
+     * ({@link Status#PEER_DISCONNECTED} or {@link Status#RECV_FAILED}). This is the transport's
+     * heartbeat: it finds dead peers and cut links on quiet channels without any frame the tofu
+     * peer would see. Probes do not run while data waits for acknowledgement; use
+     * {@link #withIdleTimeout(java.time.Duration)} for that case. Whole seconds, at least one. Off
+     * by default; Unix-domain channels ignore it.
+     *
+     * @param keepAlive the idle time before the first probe; {@link java.time.Duration#ZERO} turns it off
+     * @return the new options
+     * @throws IllegalArgumentException if negative
+     */
+    public Options withKeepAlive(java.time.Duration keepAlive) {
+        java.time.Duration t = timeout("keepAlive", keepAlive);
+        return with(c -> c.keepAlive = t);
+    }
+
+    /**
+     * Returns the most connected channels (clients and accepted) the reactor holds at once.
+     *
+     * @return the limit; 0 (the default) means no limit beyond the channel number space
+     */
+    public int maxChannels() {
+        return settings.maxChannels;
+    }
+
+    /**
+     * Returns a copy with a limit on connected channels (client and accepted channels together;
+     * listeners do not count). At the limit, a HelloRequest post fails with
+     * {@link Status#ALLOCATION_FAILED} (the message stays with the caller) and a listener closes each
+     * new connection at once, without a channel or a message to the application; the peer sees its
+     * connection closed. Listeners keep accepting, and take connections again once channels close.
+     *
+     * @param maxChannels the limit; 0 means none
+     * @return the new options
+     * @throws IllegalArgumentException if negative
+     */
+    public Options withMaxChannels(int maxChannels) {
+        int v = limit("maxChannels", maxChannels);
+        return with(c -> c.maxChannels = v);
+    }
+
+    /**
+     * Returns the most accepted channels one listener holds at once.
+     *
+     * @return the limit; 0 (the default) means none
+     */
+    public int maxChannelsPerListener() {
+        return settings.maxChannelsPerListener;
+    }
+
+    /**
+     * Returns a copy with a limit on the channels each listener holds at once: beyond it, a new
+     * connection is closed at once (as for {@link #withMaxChannels(int)}) and the listener keeps
+     * accepting.
+     *
+     * @param maxChannelsPerListener the limit; 0 means none
+     * @return the new options
+     * @throws IllegalArgumentException if negative
+     */
+    public Options withMaxChannelsPerListener(int maxChannelsPerListener) {
+        int v = limit("maxChannelsPerListener", maxChannelsPerListener);
+        return with(c -> c.maxChannelsPerListener = v);
+    }
+
+    private Options pool(int initial, int max) {
         if (initial < 0 || max < 0) {
             throw new IllegalArgumentException("pool sizes must not be negative, got " + initial + "/" + max);
         }
@@ -195,26 +411,47 @@ public final class Options {
         if (m < i) {
             m = i; // only reachable when initial was 0 and max explicit but below the default initial
         }
-        return new Options(i, m, capacity, directWrite);
+        int chosenMax = m;
+        return with(c -> {
+            c.initialPoolMsgs = i;
+            c.maxPoolMsgs = chosenMax;
+        });
+    }
+
+    private static java.time.Duration timeout(String name, java.time.Duration t) {
+        java.util.Objects.requireNonNull(t, name);
+        if (t.isNegative()) {
+            throw new IllegalArgumentException(name + " must not be negative, got " + t);
+        }
+        return t;
+    }
+
+    private static int limit(String name, int value) {
+        if (value < 0) {
+            throw new IllegalArgumentException(name + " must not be negative, got " + value);
+        }
+        return value;
     }
 
     @Override
     public boolean equals(Object o) {
-        return o instanceof Options other && other.initialPoolMsgs == initialPoolMsgs
-                && other.maxPoolMsgs == maxPoolMsgs && other.receiveQueueCapacity == receiveQueueCapacity
-                && other.directWrite == directWrite && other.udsPermissions.equals(udsPermissions);
+        return o instanceof Options other && other.settings.values().equals(settings.values());
     }
 
     @Override
     public int hashCode() {
-        return (((initialPoolMsgs * 31 + maxPoolMsgs) * 31 + receiveQueueCapacity) * 2 + (directWrite ? 1 : 0)) * 31
-                + udsPermissions.hashCode();
+        return settings.values().hashCode();
     }
 
     @Override
     public String toString() {
-        return "Options[initialPoolMsgs=" + initialPoolMsgs + ", maxPoolMsgs=" + maxPoolMsgs
-                + ", receiveQueueCapacity=" + receiveQueueCapacity + ", directWrite=" + directWrite
-                + ", udsPermissions=" + java.nio.file.attribute.PosixFilePermissions.toString(udsPermissions) + "]";
+        Settings s = settings;
+        return "Options[initialPoolMsgs=" + s.initialPoolMsgs + ", maxPoolMsgs=" + s.maxPoolMsgs
+                + ", receiveQueueCapacity=" + s.receiveQueueCapacity + ", directWrite=" + s.directWrite
+                + ", udsPermissions=" + java.nio.file.attribute.PosixFilePermissions.toString(s.udsPermissions)
+                + ", maxOutboundPerChannel=" + s.maxOutboundPerChannel + ", idleTimeout=" + s.idleTimeout
+                + ", handshakeTimeout=" + s.handshakeTimeout + ", frameTimeout=" + s.frameTimeout
+                + ", keepAlive=" + s.keepAlive + ", maxChannels=" + s.maxChannels
+                + ", maxChannelsPerListener=" + s.maxChannelsPerListener + "]";
     }
 }

@@ -19,10 +19,14 @@ import java.util.Map;
  * @param bytesOut         bytes of those frames
  * @param closeReasons     closed channels counted by close reason (silent closes count as
  *                         {@link Status#SHUTDOWN_STARTED})
+ * @param refusedConnections connections listeners accepted and closed at once, without a channel
+ *                         (the {@link Options#withMaxChannels(int)} or
+ *                         {@link Options#withMaxChannelsPerListener(int)} limit, or no channel number left)
  */
 public record ReactorStats(int openListeners, int openClients, int openServers, List<Integer> groupQueueDepths,
                            int poolIdle, long poolCreated, long messagesIn, long bytesIn, long messagesOut,
-                           long bytesOut, Map<Status, Long> closeReasons) {
+                           long bytesOut, Map<Status, Long> closeReasons,
+                           long refusedConnections) {
     /** Copies the collections so the snapshot is immutable. */
     public ReactorStats {
         groupQueueDepths = List.copyOf(groupQueueDepths);

@@ -16,7 +16,6 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
-import java.net.StandardSocketOptions;
 import java.nio.channels.SocketChannel;
 import java.util.List;
 import java.util.Set;
@@ -31,8 +30,10 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * {@code groups} until destroyed. Once {@code shutdown} is set, no group or channel is created and
  * every group is destroyed before the pool closes.
  *
- * <p>Threads: every public method is safe from any thread. The engine has no thread of its own:
- * each channel's jobs run on the channel's virtual threads.
+ * <p>Threads: every public method is safe from any thread. Each channel's jobs run on the
+ * channel's virtual threads; the engine's only thread of its own is the {@link Watchdog}, and only
+ * when a timeout option is set. {@code connected} counts client and accepted channels from
+ * reservation (before the channel exists) to the channel's {@code afterClose}.
  */
 public final class Engine implements Ampe {
     private static final Logger LOG = LoggerFactory.getLogger(Engine.class);
@@ -50,11 +51,15 @@ public final class Engine implements Ampe {
     final EngineCounters counters = new EngineCounters();
     private final Set<Group> groups = ConcurrentHashMap.newKeySet();
     private final AtomicBoolean shutdown = new AtomicBoolean();
+    final Watchdog watchdog;
+    /** Connected channels (client and accepted) counted against Options.maxChannels. */
+    private final java.util.concurrent.atomic.AtomicInteger connected = new java.util.concurrent.atomic.AtomicInteger();
 
     /** Creates an engine with the given options; no thread runs until a channel opens. */
     public Engine(Options options) {
         this.options = options;
         this.pool = new MessagePool(options.initialPoolMsgs(), options.maxPoolMsgs());
+        this.watchdog = new Watchdog(options, counters);
     }
 
     @Override
@@ -102,6 +107,7 @@ public final class Engine implements Ampe {
             g.destroy();
             groups.remove(g);
         }
+        watchdog.stop(System.nanoTime() + TERMINATION_NANOS);
         pool.close();
         LOG.debug("engine closed");
     }
@@ -124,7 +130,8 @@ public final class Engine implements Ampe {
         }
         return new ReactorStats(counters.listeners.get(), counters.clients.get(), counters.servers.get(), depths,
                 pool.idleCount(), pool.createdCount(), counters.messagesIn.sum(), counters.bytesIn.sum(),
-                counters.messagesOut.sum(), counters.bytesOut.sum(), counters.closeReasons());
+                counters.messagesOut.sum(), counters.bytesOut.sum(), counters.closeReasons(),
+                counters.refusedConnections.sum());
     }
 
     /** Returns how many engine threads are alive in this process, across every engine. */
@@ -149,7 +156,34 @@ public final class Engine implements Ampe {
     }
 
     IoChannel openClient(Group g, Message hello) {
-        return open(g, hello, new IoChannel(this, g, true, hello.messageId()));
+        if (!reserveConnection()) {
+            throw PostRules.fail(hello, Status.ALLOCATION_FAILED,
+                    "the reactor already holds " + options.maxChannels() + " connected channels (Options.maxChannels)");
+        }
+        try {
+            return open(g, hello, new IoChannel(this, g, true, hello.messageId(), null));
+        } catch (RuntimeException e) {
+            releaseConnection();
+            throw e;
+        }
+    }
+
+    /** Takes one of Options.maxChannels; false at the limit. Released by the channel's finish. */
+    boolean reserveConnection() {
+        int max = options.maxChannels();
+        while (true) {
+            int now = connected.get();
+            if (max > 0 && now >= max) {
+                return false;
+            }
+            if (connected.compareAndSet(now, now + 1)) {
+                return true;
+            }
+        }
+    }
+
+    void releaseConnection() {
+        connected.decrementAndGet();
     }
 
     /** post() rule 12: a number for the new channel, set on its opening request, and the group's claim. */
@@ -164,24 +198,29 @@ public final class Engine implements Ampe {
         return ch;
     }
 
-    void openAccepted(Group g, SocketChannel accepted) {
-        IoChannel ch = new IoChannel(this, g, false, 0);
+    /**
+     * Turns an accepted socket into a server channel of {@code g}; the caller (the listener) holds
+     * one of its own slots and one of the reactor's for it, which the channel gives back when it
+     * finishes (or this method, if no channel is made).
+     */
+    void openAccepted(Group g, SocketChannel accepted, ListenerChannel listener) {
+        IoChannel ch = new IoChannel(this, g, false, 0, listener);
         int n;
         try {
             n = table.allocate(ch);
         } catch (TofuException e) {
             LOG.warn("refusing a connection: no channel number left");
-            closeQuietly(accepted);
+            refuse(accepted);
+            listener.releaseSlot();
+            releaseConnection();
             return;
         }
         ch.bind(n);
         try {
-            if (accepted.getLocalAddress() instanceof java.net.InetSocketAddress) {
-                accepted.setOption(StandardSocketOptions.TCP_NODELAY, true);
-                accepted.setOption(StandardSocketOptions.SO_LINGER, 0);
-            }
+            SocketTuning.apply(accepted, options);
         } catch (IOException e) {
             LOG.debug("channel {}: socket options failed", n, e);
+            ch.beginClose(Status.SETSOCKOPT_FAILED, null);
         }
         if (!g.register(ch)) {
             ch.beginSilentClose();
@@ -209,6 +248,12 @@ public final class Engine implements Ampe {
         ACCESS.setChannel(m, channel);
         ACCESS.setMessageId(m, messageId);
         return m;
+    }
+
+    /** Closes a connection no channel was made for, and counts it. */
+    void refuse(SocketChannel accepted) {
+        counters.refusedConnections.increment();
+        closeQuietly(accepted);
     }
 
     private void checkRunning() {

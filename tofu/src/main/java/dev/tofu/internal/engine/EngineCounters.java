@@ -21,6 +21,7 @@ final class EngineCounters {
     final LongAdder bytesIn = new LongAdder();
     final LongAdder messagesOut = new LongAdder();
     final LongAdder bytesOut = new LongAdder();
+    final LongAdder refusedConnections = new LongAdder(); // accepted and closed at once (limits, no number)
     private final LongAdder[] closeReasons = new LongAdder[Status.values().length];
 
     EngineCounters() {

@@ -2,6 +2,7 @@ package dev.tofu.internal.engine;
 
 import dev.tofu.Address;
 import dev.tofu.Message;
+import dev.tofu.Options;
 import dev.tofu.Status;
 import dev.tofu.TofuException;
 import dev.tofu.internal.message.PostRules;
@@ -19,7 +20,6 @@ import java.net.ConnectException;
 import java.net.InetSocketAddress;
 import java.net.SocketException;
 import java.net.StandardProtocolFamily;
-import java.net.StandardSocketOptions;
 import java.net.UnixDomainSocketAddress;
 import java.nio.channels.ClosedChannelException;
 import java.nio.channels.SocketChannel;
@@ -53,16 +53,24 @@ final class IoChannel extends Channel {
 
     private final boolean client;
     private final boolean directWrite;
+    private final int maxOutbound;
+    private final ListenerChannel listener;           // the accepting listener, null for clients
+    private final long openedAt = System.nanoTime();
+    private volatile long lastHeard = openedAt;      // kept only when the watchdog is on
+    private volatile boolean heardFrame;             // kept only when the watchdog is on
+    private volatile FrameReader in;                 // set when the reader starts
     private final Outbox outbox = new Outbox();
     private final Message[] direct = new Message[1]; // guarded by the outbox's writing rights
     private volatile SocketChannel socket;
     private volatile FrameWriter out;                // set once the socket is connected
     private boolean firstFrameSeen; // reader thread only
 
-    IoChannel(Engine engine, Group group, boolean client, long channelMessageId) {
+    IoChannel(Engine engine, Group group, boolean client, long channelMessageId, ListenerChannel listener) {
         super(engine, group, !client, channelMessageId);
         this.client = client;
         this.directWrite = engine.options.directWrite();
+        this.maxOutbound = engine.options.maxOutboundPerChannel();
+        this.listener = listener;
     }
 
     @Override
@@ -73,6 +81,7 @@ final class IoChannel extends Channel {
     /** Client: queues the HelloRequest and starts the connector. */
     void startClient(Message hello) {
         outbox.offer(hello);
+        engine.watchdog.watch(this);
         startJob("writer", this::connectThenWrite);
         released();
     }
@@ -82,6 +91,7 @@ final class IoChannel extends Channel {
         socket = accepted;
         out = new FrameWriter(accepted);
         opened(address(accepted));
+        engine.watchdog.watch(this);
         if (life.isClosing()) {
             closeTransport();
         }
@@ -99,8 +109,49 @@ final class IoChannel extends Channel {
             writeDirect(m);
             return;
         }
-        if (!outbox.offer(m)) {
+        int offered = outbox.offer(m, maxOutbound);
+        if (offered == Outbox.CLOSED) {
             throw PostRules.fail(m, Status.INVALID_CHANNEL_NUMBER, "channel " + number + " is closed");
+        }
+        if (offered == Outbox.FULL) {
+            throw PostRules.fail(m, Status.SEND_FAILED, "channel " + number + ": " + maxOutbound
+                    + " messages already wait to be written (Options.maxOutboundPerChannel); the peer reads too slowly");
+        }
+    }
+
+    /**
+     * Watchdog: closes the channel with COMMUNICATION_FAILED if a configured timeout has passed.
+     * Only reads volatile clocks; never blocks.
+     */
+    void checkTimeouts(long now) {
+        if (life.isClosing()) {
+            return;
+        }
+        Options o = engine.options;
+        String late = null;
+        if (!client && !heardFrame && !o.handshakeTimeout().isZero()
+                && now - openedAt > Watchdog.saturatedNanos(o.handshakeTimeout())) {
+            late = "no first frame within the handshake timeout " + o.handshakeTimeout();
+        } else if (!o.idleTimeout().isZero() && now - lastHeard > Watchdog.saturatedNanos(o.idleTimeout())) {
+            late = "nothing received within the idle timeout " + o.idleTimeout();
+        } else if (!o.frameTimeout().isZero()) {
+            FrameReader r = in;
+            long started = r == null ? 0 : r.frameStartedAt();
+            if (started != 0 && now - started > Watchdog.saturatedNanos(o.frameTimeout())) {
+                late = "a frame not completed within the frame timeout " + o.frameTimeout();
+            }
+        }
+        if (late != null && beginClose(Status.COMMUNICATION_FAILED, null)) {
+            LOG.debug("channel {} ({}): {}", number, kind(), late);
+        }
+    }
+
+    @Override
+    void afterClose() {
+        engine.watchdog.forget(this);
+        engine.releaseConnection();
+        if (listener != null) {
+            listener.releaseSlot();
         }
     }
 
@@ -115,11 +166,11 @@ final class IoChannel extends Channel {
         try {
             out.write(direct, 1);
         } catch (IOException e) {
-            direct[0] = null;
             if (out.completed() == 0) {
+                direct[0] = null;
                 outbox.pushBackFront(new Message[] {m}, 0, 1); // returned in the close bundle
             } else {
-                engine.pool.recycle(m);
+                countWritten(direct, 1); // clears direct[0]
             }
             outbox.doneWriting(false);
             if (!life.isClosing()) {
@@ -211,8 +262,11 @@ final class IoChannel extends Channel {
             s = SocketChannel.open(target.getAddress() instanceof java.net.Inet6Address
                     ? StandardProtocolFamily.INET6 : StandardProtocolFamily.INET);
             publish(s);
-            s.setOption(StandardSocketOptions.TCP_NODELAY, true);
-            s.setOption(StandardSocketOptions.SO_LINGER, 0);
+            try {
+                SocketTuning.apply(s, engine.options);
+            } catch (IOException | UnsupportedOperationException e) {
+                throw new TofuException(Status.SETSOCKOPT_FAILED, "socket options failed: " + e.getMessage());
+            }
             s.connect(target);
         } else {
             throw new TofuException(Status.INVALID_ADDRESS, "a HelloRequest needs a " + Address.CONNECT_TO + " address");
@@ -243,6 +297,11 @@ final class IoChannel extends Channel {
 
     private void read() {
         FrameReader in = new FrameReader(socket, READ_BUFFER);
+        boolean clocks = engine.watchdog.enabled();
+        if (clocks && !engine.options.frameTimeout().isZero()) {
+            in.trackFrameStarts();
+        }
+        this.in = in;
         FrameHeader h = new FrameHeader();
         try {
             while (true) {
@@ -267,6 +326,10 @@ final class IoChannel extends Channel {
                     channelMessageId = h.messageId;
                 }
                 int op = h.opCode();
+                if (clocks) {
+                    lastHeard = System.nanoTime();
+                    heardFrame = true;
+                }
                 engine.counters.messagesIn.increment();
                 engine.counters.bytesIn.add(FrameHeader.SIZE + h.thl + h.bl);
                 if (LOG.isTraceEnabled()) {
@@ -350,9 +413,7 @@ final class IoChannel extends Channel {
                     out.write(batch, n);
                 } catch (IOException e) {
                     int done = out.completed();
-                    for (int i = 0; i < done; i++) {
-                        engine.pool.recycle(batch[i]);
-                    }
+                    countWritten(batch, done); // written before the failure: gone to the peer
                     outbox.pushBackFront(batch, done, n);
                     outbox.doneWriting(bye);
                     if (!life.isClosing()) {

@@ -42,6 +42,8 @@ final class ListenerChannel extends Channel {
     private volatile Message request;     // the WelcomeRequest until answered
     private volatile Path udsFile;        // the socket file to remove on close
     private volatile Object udsFileKey;   // its identity (inode), so we never remove a newer listener's file
+    /** Accepted channels of this listener still open, against Options.maxChannelsPerListener. */
+    private final java.util.concurrent.atomic.AtomicInteger openAccepted = new java.util.concurrent.atomic.AtomicInteger();
 
     ListenerChannel(Engine engine, Group group, long welcomeId) {
         super(engine, group, false, welcomeId);
@@ -202,8 +204,38 @@ final class ListenerChannel extends Channel {
                 }
                 return;
             }
-            engine.openAccepted(group, accepted);
+            if (!reserveSlot()) {
+                LOG.debug("listener {}: at its limit of {} channels, refusing a connection", number,
+                        engine.options.maxChannelsPerListener());
+                engine.refuse(accepted);
+            } else if (!engine.reserveConnection()) {
+                releaseSlot();
+                LOG.debug("listener {}: the reactor is at its limit of {} channels, refusing a connection", number,
+                        engine.options.maxChannels());
+                engine.refuse(accepted);
+            } else {
+                engine.openAccepted(group, accepted, this);
+            }
         }
+    }
+
+    /** Takes one of Options.maxChannelsPerListener; false at the limit. */
+    private boolean reserveSlot() {
+        int max = engine.options.maxChannelsPerListener();
+        while (true) {
+            int now = openAccepted.get();
+            if (max > 0 && now >= max) {
+                return false;
+            }
+            if (openAccepted.compareAndSet(now, now + 1)) {
+                return true;
+            }
+        }
+    }
+
+    /** Gives back a slot taken by the accept loop (the accepted channel has finished). */
+    void releaseSlot() {
+        openAccepted.decrementAndGet();
     }
 
     private void failOpen(Status status) {

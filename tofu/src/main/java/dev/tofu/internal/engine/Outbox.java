@@ -42,18 +42,39 @@ public final class Outbox {
     public Outbox() {
     }
 
+    /** {@link #offer(Message, int)}: the message was queued. */
+    public static final int OFFERED = 0;
+    /** {@link #offer(Message, int)}: refused, the outbox no longer takes messages. */
+    public static final int CLOSED = 1;
+    /** {@link #offer(Message, int)}: refused, {@code limit} messages already wait. */
+    public static final int FULL = 2;
+
     /** Appends a message; false if the outbox no longer takes messages. */
     public boolean offer(Message m) {
+        return offer(m, Integer.MAX_VALUE) == OFFERED;
+    }
+
+    /**
+     * Appends a message unless the outbox is closed or already holds {@code limit} messages
+     * (bye-type messages are never refused for room, so a channel can always be closed).
+     *
+     * @return {@link #OFFERED}, {@link #CLOSED} or {@link #FULL}
+     */
+    public int offer(Message m, int limit) {
         lock.lock();
         try {
             if (closed) {
-                return false;
+                return CLOSED;
+            }
+            int op = ACCESS.opCodeRaw(m);
+            if (queue.size() >= limit && (op < Opcodes.BYE_REQUEST || op > Opcodes.BYE_SIGNAL)) {
+                return FULL;
             }
             queue.addLast(m);
             if (writerWaiting) {
                 changed.signal();
             }
-            return true;
+            return OFFERED;
         } finally {
             lock.unlock();
         }

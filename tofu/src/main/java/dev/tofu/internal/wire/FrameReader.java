@@ -30,6 +30,8 @@ public final class FrameReader {
     private final ReadableByteChannel in;
     private final ByteBuffer buffer;          // read mode: unread bytes are [position, limit)
     private final byte[] header = new byte[FrameHeader.SIZE];
+    private boolean tracking;                 // set before the first read
+    private volatile long frameStartedAt;     // System.nanoTime() of a frame's first byte; 0 between frames
 
     /** Creates a reader with a {@link #DEFAULT_BUFFER}-byte buffer. */
     public FrameReader(ReadableByteChannel in) {
@@ -41,6 +43,24 @@ public final class FrameReader {
         this.in = in;
         this.buffer = ByteBuffer.allocate(Math.max(FrameHeader.SIZE, bufferSize));
         this.buffer.flip();
+    }
+
+    /**
+     * Makes this reader note when each frame's first byte arrives (see {@link #frameStartedAt()});
+     * call before the first read.
+     */
+    public void trackFrameStarts() {
+        tracking = true;
+    }
+
+    /**
+     * Returns when the frame being read started to arrive ({@link System#nanoTime()}), or 0 between
+     * frames or when not tracking. Safe to call from any thread.
+     *
+     * @return the start of the frame in progress, or 0
+     */
+    public long frameStartedAt() {
+        return frameStartedAt;
     }
 
     /**
@@ -57,6 +77,9 @@ public final class FrameReader {
                     return false;
                 }
                 throw new EOFException("stream ended after " + got + " of 16 header bytes");
+            }
+            if (got == 0 && tracking) {
+                frameStartedAt = System.nanoTime();
             }
             int n = Math.min(buffer.remaining(), FrameHeader.SIZE - got);
             buffer.get(header, got, n);
@@ -76,6 +99,9 @@ public final class FrameReader {
     public void readSections(FrameHeader h, Message m) throws IOException {
         readFully(ACCESS.headers(m), h.thl, "text headers");
         readFully(ACCESS.body(m), h.bl, "body");
+        if (tracking) {
+            frameStartedAt = 0;
+        }
         ACCESS.setChannel(m, h.channel);
         ACCESS.setOpCodeRaw(m, h.opCode());
         ACCESS.setMore(m, h.more());
