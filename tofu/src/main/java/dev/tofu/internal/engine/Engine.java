@@ -53,13 +53,14 @@ public final class Engine implements Ampe {
     private final AtomicBoolean shutdown = new AtomicBoolean();
     final Watchdog watchdog;
     /** Connected channels (client and accepted) counted against Options.maxChannels. */
-    private final java.util.concurrent.atomic.AtomicInteger connected = new java.util.concurrent.atomic.AtomicInteger();
+    private final Slots connected;
 
     /** Creates an engine with the given options; no thread runs until a channel opens. */
     public Engine(Options options) {
         this.options = options;
         this.pool = new MessagePool(options.initialPoolMsgs(), options.maxPoolMsgs());
         this.watchdog = new Watchdog(options, counters);
+        this.connected = new Slots(options.maxChannels());
     }
 
     @Override
@@ -170,20 +171,11 @@ public final class Engine implements Ampe {
 
     /** Takes one of Options.maxChannels; false at the limit. Released by the channel's finish. */
     boolean reserveConnection() {
-        int max = options.maxChannels();
-        while (true) {
-            int now = connected.get();
-            if (max > 0 && now >= max) {
-                return false;
-            }
-            if (connected.compareAndSet(now, now + 1)) {
-                return true;
-            }
-        }
+        return connected.tryTake();
     }
 
     void releaseConnection() {
-        connected.decrementAndGet();
+        connected.give();
     }
 
     /** post() rule 12: a number for the new channel, set on its opening request, and the group's claim. */

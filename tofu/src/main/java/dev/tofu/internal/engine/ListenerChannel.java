@@ -43,10 +43,11 @@ final class ListenerChannel extends Channel {
     private volatile Path udsFile;        // the socket file to remove on close
     private volatile Object udsFileKey;   // its identity (inode), so we never remove a newer listener's file
     /** Accepted channels of this listener still open, against Options.maxChannelsPerListener. */
-    private final java.util.concurrent.atomic.AtomicInteger openAccepted = new java.util.concurrent.atomic.AtomicInteger();
+    private final Slots openAccepted;
 
     ListenerChannel(Engine engine, Group group, long welcomeId) {
         super(engine, group, false, welcomeId);
+        this.openAccepted = new Slots(engine.options.maxChannelsPerListener());
     }
 
     @Override
@@ -221,21 +222,12 @@ final class ListenerChannel extends Channel {
 
     /** Takes one of Options.maxChannelsPerListener; false at the limit. */
     private boolean reserveSlot() {
-        int max = engine.options.maxChannelsPerListener();
-        while (true) {
-            int now = openAccepted.get();
-            if (max > 0 && now >= max) {
-                return false;
-            }
-            if (openAccepted.compareAndSet(now, now + 1)) {
-                return true;
-            }
-        }
+        return openAccepted.tryTake();
     }
 
     /** Gives back a slot taken by the accept loop (the accepted channel has finished). */
     void releaseSlot() {
-        openAccepted.decrementAndGet();
+        openAccepted.give();
     }
 
     private void failOpen(Status status) {
