@@ -6,6 +6,7 @@ import dev.tofu.stress.cli.JmhCommand;
 import dev.tofu.stress.cli.RunCommand;
 import dev.tofu.stress.cli.ServerCommand;
 import dev.tofu.stress.cli.SmokeCommand;
+import dev.tofu.stress.cli.SoakCommand;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -14,20 +15,21 @@ import java.util.List;
 
 /**
  * The stress harness's entry point ({@code ./harness}): subcommands {@code run} (the default),
- * {@code compare}, {@code smoke}, {@code server}, {@code jmh}, {@code jcstress}.
+ * {@code compare}, {@code smoke}, {@code soak}, {@code server}, {@code jmh}, {@code jcstress}.
  */
 @Command(name = "harness", mixinStandardHelpOptions = true, version = "tofu stress harness 0.1.0",
         description = {"The tofu for Java stress harness: how fast and how trustworthy tofu is, and how it compares.",
                 "Without a subcommand it runs 'run' with its defaults (about 30 s).",
                 "Every run accounts for every message (sent = echoed + returned with a status) and checks payload "
                         + "checksums and leaks; it exits 1 when anything was lost, duplicated, corrupted or leaked."},
-        subcommands = {RunCommand.class, CompareCommand.class, SmokeCommand.class, ServerCommand.class,
+        subcommands = {RunCommand.class, CompareCommand.class, SmokeCommand.class, SoakCommand.class, ServerCommand.class,
                 JmhCommand.class, JcstressCommand.class, CommandLine.HelpCommand.class},
         footer = {"", "Examples:",
                 "  ./harness                                  default run: every workload, tofu over TCP and UDS",
                 "  ./harness compare --out results            tofu vs raw sockets, JeroMQ, Netty; CSV, JSON, charts",
                 "  ./harness run --workloads fanin --fanin-channels 10000   10,000 channels (server in a second JVM)",
                 "  ./harness run --workloads pingpong,pipeline --pipeline-channels 1,16,256 --duration 5",
+                "  ./harness soak --duration 10m --seed 42     mixed load + random faults; back to baseline after",
                 "  ./harness server --tcp 0.0.0.0:7099        an echo server for '--connect tcp|HOST|7099' elsewhere",
                 "  ./harness jmh RoundTrip -prof gc           allocation per round trip (JMH)"})
 public final class Main implements Runnable {

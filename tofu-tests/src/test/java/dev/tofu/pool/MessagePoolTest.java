@@ -150,6 +150,38 @@ class MessagePoolTest {
         assertEquals(0, ACCESS.tag(again), "PROTOCOL.md §6.2: put() clears all of them");
     }
 
+    @Test
+    void idleMessagesKeepAtMostTheRetainedBytesBudgetOfBigBuffers() {
+        int n = 1000; // 1000 × 64 KiB bodies = 62.5 MiB, twice the budget
+        MessagePool pool = new MessagePool(0, n);
+        java.util.List<Message> out = new java.util.ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            Message m = pool.get(AllocationStrategy.ALWAYS);
+            m.body().append(new byte[65_535]);
+            m.headers().append("small", "x");
+            out.add(m);
+        }
+        out.forEach(pool::put);
+        assertEquals(n, pool.idleCount(), "every message stays pooled");
+        long kept = 0;
+        int stripped = 0;
+        for (int i = 0; i < n; i++) {
+            Message m = pool.get(AllocationStrategy.POOL_ONLY);
+            long cap = (long) ACCESS.body(m).capacity() + ACCESS.headers(m).capacity();
+            kept += cap;
+            if (ACCESS.body(m).capacity() == 0) {
+                stripped++;
+            }
+            m.body().append(new byte[] {7}); // a stripped message works as before
+            assertEquals(1, m.body().length());
+        }
+        assertTrue(kept <= MessagePool.RETAINED_BYTES_BUDGET + (long) n * MessagePool.KEEP_ALWAYS_BYTES,
+                "idle buffers stay within the budget: " + kept);
+        assertTrue(kept >= MessagePool.RETAINED_BYTES_BUDGET - 2L * 65_535 * 2,
+                "up to the budget, big buffers are kept for reuse: " + kept);
+        assertTrue(stripped > 0 && stripped < n, "some but not all lost their big buffers: " + stripped);
+    }
+
     // ---- close ----------------------------------------------------------------------------------
 
     @ParameterizedTest

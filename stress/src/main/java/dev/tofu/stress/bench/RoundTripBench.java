@@ -14,6 +14,7 @@ import dev.tofu.stress.sys.Transport;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
 import org.openjdk.jmh.annotations.Measurement;
 import org.openjdk.jmh.annotations.Mode;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
@@ -32,11 +33,20 @@ import java.util.concurrent.TimeUnit;
  * One loopback round trip through two tofu engines in this JVM: the benchmark thread posts a 64-byte
  * Request on a client channel, the echo server (its own reactor, one virtual thread) answers with a
  * Response, the benchmark thread receives it and puts it back. Nothing here allocates on the
- * application side (pooled messages, a reused payload, a constant timeout), so
- * {@code -prof gc}'s {@code gc.alloc.rate.norm} is the engines' allocation per round trip (both
- * sides, every thread, carriers of the virtual threads included).
+ * application side (pooled messages, a reused payload, {@code INFINITE} waits, the returned
+ * header ignored), which {@link #appSideOnly} checks: it does the application's part alone and
+ * must show 0 B/op. So {@code -prof gc}'s {@code gc.alloc.rate.norm} for {@link #roundTrip} is the
+ * steady-state allocation per round trip of both engines and of the JDK machinery they use (every
+ * thread: carriers of the virtual threads and the JDK's poller threads included).
  *
- * <pre>./harness jmh RoundTripBench -prof gc</pre>
+ * <pre>
+ * ./harness jmh RoundTripBench -prof gc
+ * ./harness jmh RoundTripBench.roundTrip -prof gc -p directWrite=true -p transport=TCP
+ * ./harness jmh RoundTripBench.roundTrip -prof gc -jvmArgsAppend -Dbench.byThread=true
+ * </pre>
+ *
+ * <p>With {@code -Dbench.byThread=true} each iteration also prints its allocation by thread group
+ * (benchmark thread, carriers of virtual threads, JDK pollers), see {@link ThreadAllocation}.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
@@ -53,19 +63,26 @@ public class RoundTripBench {
     @Param({"64"})
     int size;
 
+    /** {@code Options.withDirectWrite}: the posting thread writes when the writer is idle. */
+    @Param({"false"})
+    boolean directWrite;
+
     private TofuEchoServer server;
     private Reactor client;
     private Ampe ampe;
     private ChannelGroup group;
     private int channel;
     private byte[] payload;
+    private long ops;
+    private ThreadAllocation byThread;
 
     @Setup
     public void setup() {
-        server = new TofuEchoServer(Options.of(64, 256));
+        Options options = Options.of(64, 256).withDirectWrite(directWrite);
+        server = new TofuEchoServer(options);
         Transport t = Transport.valueOf(transport);
         Address a = server.listen(t, t == Transport.TCP ? Address.tcpServer("127.0.0.1", 0) : Address.udsServer(Path.of("")));
-        client = Reactor.create(Options.of(64, 256));
+        client = Reactor.create(options);
         ampe = client.ampe();
         group = ampe.create();
         Message hello = ampe.get(AllocationStrategy.ALWAYS);
@@ -79,6 +96,25 @@ public class RoundTripBench {
         payload = new byte[size];
     }
 
+    /** Starts the per-thread counters when {@code -Dbench.byThread=true}. */
+    @Setup(Level.Iteration)
+    public void startIteration() {
+        if (Boolean.getBoolean("bench.byThread")) {
+            byThread = new ThreadAllocation(Thread.currentThread().getName());
+            ops = 0;
+            byThread.start();
+        }
+    }
+
+    /** Prints the iteration's allocation by thread group when {@code -Dbench.byThread=true}. */
+    @TearDown(Level.Iteration)
+    public void endIteration() {
+        if (byThread != null && ops > 0) {
+            System.out.println(byThread.line(ops));
+        }
+        byThread = null;
+    }
+
     /** Post a Request, receive its Response, return it to the pool. */
     @Benchmark
     public int roundTrip() {
@@ -86,9 +122,27 @@ public class RoundTripBench {
         m.opCode(OpCode.REQUEST).channel(channel).messageId(1);
         m.body().append(payload);
         group.post(m);
-        Message r = group.waitReceive(TIMEOUT);
+        Message r = group.waitReceive(ChannelGroup.INFINITE);
         int n = r.body().length();
         ampe.put(r);
+        ops++;
+        return n;
+    }
+
+    /**
+     * The application's part of {@link #roundTrip} alone (get, fill, put; no engine traffic): its
+     * {@code gc.alloc.rate.norm} is what the benchmark itself allocates, and must be 0.
+     */
+    @Benchmark
+    @Warmup(iterations = 2, time = 1)
+    @Measurement(iterations = 3, time = 1)
+    public int appSideOnly() {
+        Message m = ampe.get(AllocationStrategy.ALWAYS);
+        m.opCode(OpCode.REQUEST).channel(channel).messageId(1);
+        m.body().append(payload);
+        int n = m.body().length();
+        ampe.put(m);
+        ops++;
         return n;
     }
 

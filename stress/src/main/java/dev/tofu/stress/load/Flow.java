@@ -15,9 +15,12 @@ import java.util.zip.CRC32C;
  * <p>Payload: bytes 0..7 the sequence number (big-endian), the rest random bytes fixed per
  * connection; the CRC32C covers all of it. A reply whose sequence number is not in flight is a
  * duplicate; one whose length, CRC, id or flag differs is corrupted; what is still in flight when
- * the connection ends is lost.
+ * the connection ends is lost, unless the caller knows a fault it injected tore the connection down
+ * ({@link #endCut}: the soak run's casualties, counted apart).
+ *
+ * <p>Threads: one driver thread calls everything; {@link Stats} is the only shared state.
  */
-final class Flow {
+public final class Flow {
     private final Stats stats;
     private final LoadSpec spec;
     private final int chunks;
@@ -38,8 +41,15 @@ final class Flow {
     private long messageId;
     private long messageStart;
     int inFlight;
+    private long echoedHere;   // this flow's own counts (the soak run's per-fault figures)
+    private long returnedHere;
 
-    Flow(Stats stats, LoadSpec spec, long seed, String who) {
+    /**
+     * A flow counting into {@code stats}, with payload bytes drawn from {@code seed}.
+     *
+     * @param who names the connection in problem texts
+     */
+    public Flow(Stats stats, LoadSpec spec, long seed, String who) {
         this.stats = stats;
         this.spec = spec;
         this.chunks = spec.chunksPerMessage();
@@ -57,12 +67,13 @@ final class Flow {
         this.reply = new Reply(spec.chunk());
     }
 
-    Reply reply() {
+    /** The reply holder this flow's connection fills. */
+    public Reply reply() {
         return reply;
     }
 
     /** Sends the next message (stream: the next chunk). */
-    void sendNext(Connection c) throws IOException {
+    public void sendNext(Connection c) throws IOException {
         long seq = nextSeq++;
         int index = (int) ((seq - 1) % chunks);
         // chunks of equal size (within a byte), so none is too short to carry the sequence number
@@ -96,7 +107,7 @@ final class Flow {
     }
 
     /** Accounts for one received (echoed or returned) message. */
-    void onReply(Reply r) {
+    public void onReply(Reply r) {
         if (r.length < 8) {
             stats.corrupted.increment();
             stats.problem(who + ": reply of " + r.length + " bytes, too short to carry a sequence number");
@@ -117,6 +128,7 @@ final class Flow {
         inFlight--;
         if (r.status != 0) {
             stats.returned.increment(); // accounted for: the library gave it back with a status
+            returnedHere++;
             return;
         }
         boolean ok = r.length == slotLen[s];
@@ -135,6 +147,7 @@ final class Flow {
             return;
         }
         stats.echoed.increment();
+        echoedHere++;
         stats.allMsgs.increment();
         if (stats.measuring) {
             stats.measuredMsgs.increment();
@@ -146,12 +159,58 @@ final class Flow {
     }
 
     /** Counts what is still in flight as lost. */
-    void endLost(String why) {
+    public void endLost(String why) {
         if (inFlight > 0) {
             stats.lost.add(inFlight);
             stats.problem(who + ": " + inFlight + " messages lost (" + why + ")");
             inFlight = 0;
             java.util.Arrays.fill(slotSeq, 0);
         }
+    }
+
+    /** Messages sent and not yet echoed or returned. */
+    public int inFlight() {
+        return inFlight;
+    }
+
+    /** Messages of this flow that came back intact. */
+    public long echoedCount() {
+        return echoedHere;
+    }
+
+    /** Messages of this flow the library returned with a status. */
+    public long returnedCount() {
+        return returnedHere;
+    }
+
+    /**
+     * Takes back the message the last {@link #sendNext} counted when the library refused it at
+     * once (the send threw: the message never left the caller), so it counts neither sent nor in flight.
+     */
+    public void unsend() {
+        long seq = nextSeq - 1;
+        int s = (int) (seq & mask);
+        if (seq > 0 && slotSeq[s] == seq) {
+            slotSeq[s] = 0;
+            inFlight--;
+            stats.sent.decrement();
+        }
+    }
+
+    /**
+     * Ends the flow after a fault the caller injected tore its connection down: what is still in
+     * flight was written before the fault and its echo was cut off; it is added to {@code cut}
+     * (not counted lost).
+     *
+     * @return how many messages were cut
+     */
+    public int endCut(java.util.concurrent.atomic.LongAdder cut) {
+        int n = inFlight;
+        if (n > 0) {
+            cut.add(n);
+            inFlight = 0;
+            java.util.Arrays.fill(slotSeq, 0);
+        }
+        return n;
     }
 }

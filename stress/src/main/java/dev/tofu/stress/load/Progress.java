@@ -14,6 +14,7 @@ public final class Progress implements AutoCloseable {
     private final long started = System.nanoTime();
     private volatile String label;
     private volatile Stats stats;
+    private volatile java.util.function.Supplier<String> custom; // soak: its own line after the elapsed time
     private final Thread thread;
     private int lastWidth;
 
@@ -42,6 +43,14 @@ public final class Progress implements AutoCloseable {
         this.stats = stats;
     }
 
+    /**
+     * Shows the line {@code line} supplies (called on the progress thread twice a second) after the
+     * elapsed time, instead of a measurement's counters; null: back to {@link #show(String, Stats)}.
+     */
+    public void show(java.util.function.Supplier<String> line) {
+        this.custom = line;
+    }
+
     /** Prints a line of its own (clearing the progress line first). */
     public synchronized void println(String line) {
         clear();
@@ -68,10 +77,18 @@ public final class Progress implements AutoCloseable {
             }
             Stats s = stats;
             String l = label;
-            if (!enabled || s == null || l == null) {
+            java.util.function.Supplier<String> c = custom;
+            if (!enabled || c == null && (s == null || l == null)) {
                 continue;
             }
             long now = System.nanoTime();
+            if (c != null) {
+                print(String.format("[%6.1fs] %s", (now - started) / 1e9, c.get()), now, lastPrint);
+                if (!terminal && now - lastPrint >= 5_000_000_000L) {
+                    lastPrint = now;
+                }
+                continue;
+            }
             long msgs = s.allMsgs.sum();
             if (s != lastStats) {
                 lastStats = s;
@@ -82,16 +99,21 @@ public final class Progress implements AutoCloseable {
             lastT = now;
             String line = String.format("[%6.1fs] %-40s %,12d msgs %,11.0f msg/s %,d errors",
                     (now - started) / 1e9, l, msgs, rate, s.errors());
-            synchronized (this) {
-                if (terminal) {
-                    out.print("\r" + line);
-                    lastWidth = line.length();
-                    out.flush();
-                } else if (now - lastPrint >= 5_000_000_000L) {
-                    lastPrint = now;
-                    out.println(line);
-                }
+            print(line, now, lastPrint);
+            if (!terminal && now - lastPrint >= 5_000_000_000L) {
+                lastPrint = now;
             }
+        }
+    }
+
+    /** On a terminal rewrites the line; otherwise prints it when 5 s passed since {@code lastPrint}. */
+    private synchronized void print(String line, long now, long lastPrint) {
+        if (terminal) {
+            out.print("\r" + line);
+            lastWidth = line.length();
+            out.flush();
+        } else if (now - lastPrint >= 5_000_000_000L) {
+            out.println(line);
         }
     }
 

@@ -21,7 +21,7 @@ import java.util.function.Consumer;
  *
  * <p>Threads: one driver thread; {@link #abort()} from any thread (destroys the group).
  */
-final class TofuConnection implements Connection {
+public final class TofuConnection implements Connection {
     private static final long CONNECT_NANOS = Duration.ofSeconds(30).toNanos();
     private static final long CLOSE_NANOS = Duration.ofSeconds(15).toNanos();
 
@@ -37,7 +37,12 @@ final class TofuConnection implements Connection {
         this.group = ampe.create();
     }
 
-    static TofuConnection open(Ampe ampe, Address address) throws IOException {
+    /**
+     * Opens a client channel to {@code address} on {@code ampe} and waits for the HelloResponse.
+     *
+     * @throws IOException when the connect fails or no HelloResponse comes within 30 s
+     */
+    public static TofuConnection open(Ampe ampe, Address address) throws IOException {
         TofuConnection c = new TofuConnection(ampe);
         try {
             c.hello(address);
@@ -181,6 +186,55 @@ final class TofuConnection implements Connection {
                 Message m = take(deadline);
                 if (m == null) {
                     throw new IOException("channel " + channel + ": no close Signal within 15 s of ByeRequest");
+                }
+                try {
+                    if (fill(m, r)) {
+                        late.accept(r);
+                    }
+                } finally {
+                    ampe.put(m);
+                }
+            }
+        } finally {
+            try {
+                group.close();
+            } catch (TofuException ignored) {
+                // engine already closed
+            }
+        }
+    }
+
+    /** Whether the channel's close Signal has arrived (driver thread). */
+    public boolean isClosed() {
+        return closed;
+    }
+
+    /**
+     * Aborts the channel the tofu way (PROTOCOL.md §5.5.2): posts a ByeSignal, then takes everything
+     * up to the channel's close Signal. Echoes that had already arrived and the messages the engine
+     * returns unsent (status channel_closed) go to {@code late}; the ByeSignal itself does not.
+     * Driver thread only.
+     *
+     * @throws IOException when no close Signal comes within 15 s
+     */
+    public void byeSignal(Consumer<Reply> late) throws IOException {
+        try {
+            if (closed) {
+                return;
+            }
+            Message bye = ampe.get(AllocationStrategy.ALWAYS);
+            bye.opCode(OpCode.BYE_SIGNAL).channel(channel);
+            try {
+                group.post(bye);
+            } catch (TofuException e) {
+                ampe.put(bye); // closed meanwhile: its close Signal is on its way
+            }
+            long deadline = System.nanoTime() + CLOSE_NANOS;
+            Reply r = new Reply(64);
+            while (!closed) {
+                Message m = take(deadline);
+                if (m == null) {
+                    throw new IOException("channel " + channel + ": no close Signal within 15 s of ByeSignal");
                 }
                 try {
                     if (fill(m, r)) {

@@ -27,10 +27,18 @@ import java.util.concurrent.atomic.LongAdder;
  * with ByeResponse; on {@code pool_empty} it adds messages to the pool (R18); every other engine
  * message goes back to the pool. Used embedded by the harness and as the {@code server} subcommand.
  *
- * <p>Threads: {@link #start} and {@link #close} from the control thread; each group's loop on its
+ * <p>With server aborts on ({@link #TofuEchoServer(Options, boolean)}, the soak run), a Request
+ * whose message id is {@link #ABORT_REQUEST_ID} is not echoed: the server posts it back as a
+ * ByeSignal on its channel, closing that server channel abortively while the client pipelines.
+ *
+ * <p>Threads: {@link #listen} and {@link #close} from the control thread; each group's loop on its
  * own virtual thread.
  */
 public final class TofuEchoServer implements AutoCloseable {
+    /** The message id of a Request asking a server with aborts on to close its channel with a ByeSignal. */
+    public static final long ABORT_REQUEST_ID = 0x7AB0_47ED_5E4F_0001L;
+
+    private final boolean serverAborts;
     private final Reactor reactor;
     private final Ampe ampe;
     private final Map<Transport, Address> clientAddresses = new LinkedHashMap<>();
@@ -43,12 +51,23 @@ public final class TofuEchoServer implements AutoCloseable {
     public final LongAdder notices = new LongAdder();
     /** Messages the engine returned unsent (status != 0, not a Signal). */
     public final LongAdder returned = new LongAdder();
+    /** Server channels closed with a ByeSignal on a client's request (server aborts on). */
+    public final LongAdder aborted = new LongAdder();
     private volatile Throwable failure;
 
     /** Creates a server with its own reactor; nothing listens until {@link #listen}. */
     public TofuEchoServer(Options options) {
+        this(options, false);
+    }
+
+    /**
+     * Creates a server with its own reactor; with {@code serverAborts}, a Request with message id
+     * {@link #ABORT_REQUEST_ID} closes its channel with a ByeSignal instead of being echoed.
+     */
+    public TofuEchoServer(Options options, boolean serverAborts) {
         this.reactor = Reactor.create(options);
         this.ampe = reactor.ampe();
+        this.serverAborts = serverAborts;
     }
 
     /** The default server options: a pool that grows to what the load needs. */
@@ -93,6 +112,11 @@ public final class TofuEchoServer implements AutoCloseable {
         return (Engine) ampe;
     }
 
+    /** The listeners' channel numbers (their threads are named {@code tofu-ch-<number>-...}). */
+    public List<Integer> listenerChannels() {
+        return List.copyOf(listenerChannels);
+    }
+
     /** How many listeners are open. */
     public int listeners() {
         return listenerChannels.size();
@@ -110,6 +134,10 @@ public final class TofuEchoServer implements AutoCloseable {
                 if (m == null) {
                     continue;
                 }
+                if (m.status() == Status.RECEIVER_UPDATE && m.channel() == 0) {
+                    ampe.put(m); // close(): updateReceiver(null) is an engine-origin Signal (PROTOCOL.md §6.7)
+                    return;
+                }
                 if (m.isFromEngine()) {
                     notices.increment();
                     Status s = m.status();
@@ -123,9 +151,16 @@ public final class TofuEchoServer implements AutoCloseable {
                     ampe.put(m);
                     continue;
                 }
-                if (m.status() == Status.RECEIVER_UPDATE && m.channel() == 0) {
-                    ampe.put(m);
-                    return;
+                if (serverAborts && m.messageId() == ABORT_REQUEST_ID && m.opCode() == OpCode.REQUEST) {
+                    m.opCode(OpCode.BYE_SIGNAL).more(false);
+                    m.body().clear();
+                    try {
+                        g.post(m); // comes back with status channel_closed, then the close Signal
+                        aborted.increment();
+                    } catch (TofuException e) {
+                        ampe.put(m);
+                    }
+                    continue;
                 }
                 OpCode reply = switch (m.opCode()) {
                     case REQUEST -> OpCode.RESPONSE;

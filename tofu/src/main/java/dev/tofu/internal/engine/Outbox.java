@@ -6,7 +6,7 @@ import dev.tofu.internal.message.MessageAccess;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
@@ -18,8 +18,14 @@ import java.util.concurrent.locks.ReentrantLock;
  * come back to the front with {@link #pushBackFront}, keeping post order.
  *
  * <p>Threads: any thread offers (posting application threads); one writer thread takes; the
- * channel's finisher drains. {@code lock} guards every field; nothing inside it blocks except the
- * writer's condition waits, which release it.
+ * channel's finisher drains. {@code lock} guards every field; nothing inside it blocks. Only the
+ * writer thread ever waits: it notes itself in {@code waiter} and sets {@code writerWaiting} under
+ * the lock, releases the lock and parks; whoever changes what it waits for reads
+ * {@code writerWaiting} under the lock and unparks {@code waiter} after releasing it, so a change
+ * made after the writer's last check always finds the flag set (no lost wake-up; a stray unpark
+ * only makes a park return early, and every wait re-checks in a loop). Parking instead of a
+ * {@code Condition} keeps the round trip free of allocation: {@code Condition.await} allocates a
+ * node per wait.
  *
  * <p>Writing rights: {@code busy} is held by whoever writes to the socket now, the writer thread
  * (from {@link #takeBatch} to {@link #doneWriting}) or a posting thread that found the outbox idle
@@ -30,11 +36,11 @@ public final class Outbox {
     private static final MessageAccess ACCESS = MessageAccess.get();
 
     private final ReentrantLock lock = new ReentrantLock();
-    private final Condition changed = lock.newCondition();
     private final ArrayDeque<Message> queue = new ArrayDeque<>(); // guarded by lock
     private boolean closed;   // guarded by lock: no more offers (the finisher drained it)
     private boolean stopped;  // guarded by lock: the writer must stop (the channel is closing)
-    private boolean writerWaiting; // guarded by lock
+    private boolean writerWaiting; // guarded by lock: the writer is (about to be) parked
+    private Thread waiter;         // guarded by lock: the writer thread, set when it first waits
     private boolean busy;          // guarded by lock: a thread is writing to the socket
     private boolean byeWritten;    // guarded by lock: a ByeRequest or ByeResponse went out
 
@@ -61,6 +67,7 @@ public final class Outbox {
      * @return {@link #OFFERED}, {@link #CLOSED} or {@link #FULL}
      */
     public int offer(Message m, int limit) {
+        Thread wake;
         lock.lock();
         try {
             if (closed) {
@@ -71,13 +78,12 @@ public final class Outbox {
                 return FULL;
             }
             queue.addLast(m);
-            if (writerWaiting) {
-                changed.signal();
-            }
-            return OFFERED;
+            wake = writerWaiting ? waiter : null;
         } finally {
             lock.unlock();
         }
+        wakeUp(wake);
+        return OFFERED;
     }
 
     /**
@@ -135,12 +141,7 @@ public final class Outbox {
                 if (left <= 0) {
                     return null;
                 }
-                writerWaiting = true;
-                try {
-                    changed.awaitNanos(left);
-                } finally {
-                    writerWaiting = false;
-                }
+                parkLocked(left);
             }
             return null;
         } finally {
@@ -171,16 +172,16 @@ public final class Outbox {
      * whether a bye-type frame was written; wakes the writer if messages queued meanwhile.
      */
     public void doneWriting(boolean wroteBye) {
+        Thread wake;
         lock.lock();
         try {
             busy = false;
             byeWritten |= wroteBye;
-            if (writerWaiting && !queue.isEmpty()) {
-                changed.signal();
-            }
+            wake = writerWaiting && !queue.isEmpty() ? waiter : null;
         } finally {
             lock.unlock();
         }
+        wakeUp(wake);
     }
 
     /** Waits up to {@code nanos} for {@link #stop()}; returns whether the outbox is stopped. */
@@ -227,28 +228,33 @@ public final class Outbox {
 
     /** Tells the writer to stop; offers are still taken until {@link #closeAndDrain()}. */
     public void stop() {
+        Thread wake;
         lock.lock();
         try {
             stopped = true;
-            changed.signalAll();
+            wake = writerWaiting ? waiter : null;
         } finally {
             lock.unlock();
         }
+        wakeUp(wake);
     }
 
     /** Refuses every later offer and returns what is queued, in order. Idempotent. */
     public List<Message> closeAndDrain() {
+        Thread wake;
+        List<Message> rest;
         lock.lock();
         try {
             closed = true;
             stopped = true;
-            changed.signalAll();
-            List<Message> rest = new ArrayList<>(queue);
+            wake = writerWaiting ? waiter : null;
+            rest = new ArrayList<>(queue);
             queue.clear();
-            return rest;
         } finally {
             lock.unlock();
         }
+        wakeUp(wake);
+        return rest;
     }
 
     /** Returns how many messages are queued. */
@@ -263,22 +269,50 @@ public final class Outbox {
 
     /** Waits for messages (or, with {@code forStop}, only for stop); true if there is something to do. */
     private boolean awaitLocked(long nanos, boolean forStop) throws InterruptedException {
-        long left = nanos;
+        boolean forever = nanos == Long.MAX_VALUE;
+        long deadline = forever ? 0L : System.nanoTime() + nanos;
         while (!stopped && (forStop || queue.isEmpty() || busy)) {
+            long left = forever ? Long.MAX_VALUE : deadline - System.nanoTime();
             if (left <= 0) {
                 return forStop ? stopped : false;
             }
-            writerWaiting = true;
-            try {
-                if (nanos == Long.MAX_VALUE) {
-                    changed.await();
-                } else {
-                    left = changed.awaitNanos(left);
-                }
-            } finally {
-                writerWaiting = false;
-            }
+            parkLocked(left);
         }
         return forStop ? stopped : !stopped;
+    }
+
+    /**
+     * Writer, holding the lock once: releases it, parks up to {@code nanos} ({@link Long#MAX_VALUE}:
+     * until unparked) and takes it again. The caller re-checks its condition: a park may also end
+     * early. Throws, with the lock held, if the writer is or gets interrupted (as
+     * {@code Condition.await} did).
+     */
+    private void parkLocked(long nanos) throws InterruptedException {
+        if (Thread.interrupted()) {
+            throw new InterruptedException();
+        }
+        waiter = Thread.currentThread();
+        writerWaiting = true; // before the unlock: a change made after it sees the flag and unparks us
+        lock.unlock();
+        try {
+            if (nanos == Long.MAX_VALUE) {
+                LockSupport.park(this);
+            } else {
+                LockSupport.parkNanos(this, nanos);
+            }
+        } finally {
+            lock.lock();
+            writerWaiting = false;
+        }
+        if (Thread.interrupted()) {
+            throw new InterruptedException();
+        }
+    }
+
+    /** Unparks the writer noted under the lock, after the lock was released (no-op for null). */
+    private static void wakeUp(Thread writer) {
+        if (writer != null) {
+            LockSupport.unpark(writer);
+        }
     }
 }

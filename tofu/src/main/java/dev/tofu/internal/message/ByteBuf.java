@@ -32,6 +32,13 @@ public final class ByteBuf {
         return array.length;
     }
 
+    /** Drops the content and the storage (the next append allocates afresh). */
+    public void release() {
+        length = 0;
+        array = EMPTY;
+        view = null;
+    }
+
     /** Drops the content and keeps the storage. */
     public void clear() {
         length = 0;

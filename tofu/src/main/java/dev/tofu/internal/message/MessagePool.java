@@ -16,9 +16,11 @@ import java.util.concurrent.locks.ReentrantLock;
  * <p>Invariants: at most {@code maxIdle} idle messages; every idle message is owned by
  * {@link Owner#POOL}, is fully cleared, and sits in {@code idle} exactly once; a message leaves the
  * pool only through a successful pop, so no message is ever handed to two holders. Order is LIFO.
+ * {@code retainedBytes} is the buffer capacity the idle messages hold and stays within
+ * {@link #RETAINED_BYTES_BUDGET} plus {@link #KEEP_ALWAYS_BYTES} per idle message.
  *
  * <p>Threads: every method may be called from any thread. {@code lock} guards {@code idle},
- * {@code closed} and {@code waiters}; nothing inside the lock blocks except
+ * {@code closed}, {@code waiters} and {@code retainedBytes}; nothing inside the lock blocks except
  * {@link #awaitForEngine}'s condition wait, which releases it. No {@code synchronized} (virtual
  * threads must not pin), no per-thread caches.
  */
@@ -26,11 +28,21 @@ public final class MessagePool {
     private static final MessageAccess ACCESS = MessageAccess.get();
 
     private final int maxIdle;
+    /**
+     * Most buffer bytes the idle messages keep: a message put back while the idle ones already hold
+     * this much loses its buffers over {@link #KEEP_ALWAYS_BYTES} (it stays pooled), so a pool that
+     * once carried many 64 KiB bodies does not hold on to gigabytes.
+     */
+    public static final long RETAINED_BYTES_BUDGET = 32L << 20;
+    /** Buffers up to this size are always kept. */
+    public static final int KEEP_ALWAYS_BYTES = 4096;
+
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition refilled = lock.newCondition();
     private final ArrayDeque<Message> idle;   // guarded by lock; head = most recently put
     private boolean closed;                   // guarded by lock
     private int waiters;                      // guarded by lock: threads in awaitForEngine
+    private long retainedBytes;               // guarded by lock: buffer capacity of the idle messages
     private final AtomicLong created = new AtomicLong();
     private final AtomicLong dropped = new AtomicLong();
     private final AtomicLong adopted = new AtomicLong();
@@ -146,6 +158,7 @@ public final class MessagePool {
         try {
             closed = true;
             idle.clear();
+            retainedBytes = 0;
             refilled.signalAll();
         } finally {
             lock.unlock();
@@ -220,9 +233,14 @@ public final class MessagePool {
     private Message popLocked(int newOwner) {
         Message m = idle.poll();
         if (m != null) {
+            retainedBytes -= capacity(m); // unchanged while idle
             ACCESS.setOwner(m, newOwner);
         }
         return m;
+    }
+
+    private static long capacity(Message m) {
+        return (long) ACCESS.headers(m).capacity() + ACCESS.body(m).capacity();
     }
 
     private void keep(Message m) {
@@ -234,6 +252,13 @@ public final class MessagePool {
         lock.lock();
         try {
             if (!closed && idle.size() < maxIdle) {
+                long cap = capacity(m);
+                if (cap > KEEP_ALWAYS_BYTES && retainedBytes + cap > RETAINED_BYTES_BUDGET) {
+                    ACCESS.headers(m).release(); // over the budget: keep the message, not its big buffers
+                    ACCESS.body(m).release();
+                    cap = 0;
+                }
+                retainedBytes += cap;
                 idle.push(m);
                 if (waiters > 0) {
                     refilled.signal();
