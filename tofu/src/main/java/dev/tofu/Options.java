@@ -30,7 +30,7 @@ public final class Options {
     /**
      * 16 initial pool messages, 64 max, a receive queue of 1024 frames per group, no direct writes,
      * owner-only Unix-domain socket files, at most 16,384 messages waiting to be written per channel,
-     * no timeouts, no TCP keepalive, no channel limits.
+     * no timeouts, no TCP keepalive, no channel limits, no TLS.
      */
     public static final Options DEFAULT = new Options(new Settings());
 
@@ -54,6 +54,7 @@ public final class Options {
         java.time.Duration keepAlive = java.time.Duration.ZERO;
         int maxChannels;
         int maxChannelsPerListener;
+        javax.net.ssl.SSLContext tls; // null: plain TCP
 
         Settings copy() {
             Settings c = new Settings();
@@ -69,13 +70,14 @@ public final class Options {
             c.keepAlive = keepAlive;
             c.maxChannels = maxChannels;
             c.maxChannelsPerListener = maxChannelsPerListener;
+            c.tls = tls;
             return c;
         }
 
         java.util.List<Object> values() {
             return java.util.List.of(initialPoolMsgs, maxPoolMsgs, receiveQueueCapacity, directWrite, udsPermissions,
                     maxOutboundPerChannel, idleTimeout, handshakeTimeout, frameTimeout, keepAlive, maxChannels,
-                    maxChannelsPerListener);
+                    maxChannelsPerListener, java.util.Optional.ofNullable(tls));
         }
     }
 
@@ -396,6 +398,61 @@ public final class Options {
         return with(c -> c.maxChannelsPerListener = v);
     }
 
+    /**
+     * Returns the TLS context every TCP channel of the reactor uses, if TLS is on.
+     *
+     * @return the context given to {@link #withTls(javax.net.ssl.SSLContext)}, or empty (the
+     *         default: plain TCP)
+     */
+    public java.util.Optional<javax.net.ssl.SSLContext> tls() {
+        return java.util.Optional.ofNullable(settings.tls);
+    }
+
+    /**
+     * Returns a copy with TLS on: every TCP channel of the reactor, client and accepted alike,
+     * speaks TLS with an {@link javax.net.ssl.SSLEngine} made from {@code context}; Unix-domain
+     * channels stay plain. Both ends must have it on: a plain peer fails the handshake.
+     *
+     * <p>The context supplies the certificates: its key manager the certificate this end presents
+     * (a server needs one), its trust manager the certificates it accepts. A client verifies the
+     * server's certificate chain and its name: the host of the {@code ~connect_to} address, name
+     * or IP literal as written, must be in the certificate's subject alternative names (endpoint
+     * identification "HTTPS"). Client certificates are checked if the context's default
+     * parameters ask for them.
+     *
+     * <p>The handshake runs on the channel's own virtual thread (a client's right after the TCP
+     * connect, an accepted channel's before its first frame) and must finish within
+     * {@link #handshakeTimeout()}, or 10 seconds when that is off. A client whose handshake fails
+     * (certificate not trusted, name mismatch, a plain or silent server) gets its HelloRequest
+     * back as a HelloResponse with {@link Status#CONNECT_FAILED}, as for a refused connect; an
+     * accepted connection whose handshake fails is closed with {@link Status#ACCEPT_FAILED} (the
+     * reason in {@link ReactorStats#closeReasons()}; the application sees only the close Signal of
+     * a channel it never heard from, as for a peer that connects and leaves), and the listener
+     * keeps serving. With {@link #handshakeTimeout()} set, an accepted connection that has not
+     * completed its handshake and sent its first frame in time closes with
+     * {@link Status#COMMUNICATION_FAILED}, as without TLS. Each side logs why at DEBUG.
+     * The session ends with tofu's ByeRequest/ByeResponse; no TLS close_notify is sent.
+     *
+     * @param context the TLS context; not {@code null}
+     * @return the new options
+     * @throws IllegalArgumentException if {@code context} is {@code null}
+     */
+    public Options withTls(javax.net.ssl.SSLContext context) {
+        if (context == null) {
+            throw new IllegalArgumentException("a TLS context is required; use withoutTls() to turn TLS off");
+        }
+        return with(c -> c.tls = context);
+    }
+
+    /**
+     * Returns a copy with TLS off (the default): TCP channels are plain.
+     *
+     * @return the new options
+     */
+    public Options withoutTls() {
+        return with(c -> c.tls = null);
+    }
+
     private Options pool(int initial, int max) {
         if (initial < 0 || max < 0) {
             throw new IllegalArgumentException("pool sizes must not be negative, got " + initial + "/" + max);
@@ -452,6 +509,7 @@ public final class Options {
                 + ", maxOutboundPerChannel=" + s.maxOutboundPerChannel + ", idleTimeout=" + s.idleTimeout
                 + ", handshakeTimeout=" + s.handshakeTimeout + ", frameTimeout=" + s.frameTimeout
                 + ", keepAlive=" + s.keepAlive + ", maxChannels=" + s.maxChannels
-                + ", maxChannelsPerListener=" + s.maxChannelsPerListener + "]";
+                + ", maxChannelsPerListener=" + s.maxChannelsPerListener
+                + ", tls=" + (s.tls == null ? "off" : "on(" + s.tls.getProtocol() + ")") + "]";
     }
 }

@@ -68,6 +68,27 @@ public final class PinningGuard implements BeforeAllCallback, AfterAllCallback {
         }
     }
 
+    /**
+     * Whether the pin happened inside the JDK's own interrupt bookkeeping ({@code Thread.blockedOn},
+     * entered by every interruptible socket operation): a contended JDK-internal monitor held for
+     * nanoseconds that no caller can avoid (seen on JDK 25 as "Contended monitor enter" in
+     * {@code SocketChannelImpl.endRead} and {@code ServerSocketChannelImpl.end}). Not tofu's code.
+     */
+    static boolean isJdkInterruptLock(RecordedEvent e) {
+        var stack = e.getStackTrace();
+        if (stack == null) {
+            return false;
+        }
+        var frames = stack.getFrames();
+        for (int i = 0; i < Math.min(8, frames.size()); i++) {
+            var f = frames.get(i);
+            if (f.getMethod().getType().getName().equals("java.lang.Thread") && f.getMethod().getName().equals("blockedOn")) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     /** Whether the pinned stack is loading or initialising a class (a one-time pin). */
     static boolean isClassLoading(RecordedEvent e) {
         Object reason = e.hasField("pinnedReason") ? e.getValue("pinnedReason") : null;
@@ -124,7 +145,8 @@ public final class PinningGuard implements BeforeAllCallback, AfterAllCallback {
         private void onPinned(RecordedEvent e) {
             RecordedThread t = e.getThread("eventThread");
             String name = t == null ? null : t.getJavaName();
-            if (name != null && name.startsWith(prefix) && (countClassLoading || !isClassLoading(e))) {
+            if (name != null && name.startsWith(prefix) && (countClassLoading || !isClassLoading(e))
+                    && !isJdkInterruptLock(e)) {
                 var stack = e.getStackTrace();
                 String top = stack == null || stack.getFrames().isEmpty() ? "?"
                         : stack.getFrames().subList(0, Math.min(8, stack.getFrames().size())).stream()

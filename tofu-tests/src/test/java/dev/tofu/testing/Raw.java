@@ -98,6 +98,11 @@ public final class Raw implements AutoCloseable {
         });
     }
 
+    /** Reads exactly {@code n} raw bytes; fails the test if they do not arrive within {@code timeout}. */
+    public byte[] readBytes(int n, Duration timeout) {
+        return within(timeout, () -> readExactly(n).array());
+    }
+
     /**
      * Reads and discards until the peer ends the stream (EOF) or resets it; returns whether that
      * happened within {@code timeout}.

@@ -22,6 +22,7 @@ final class ClassPreload {
             "dev.tofu.internal.engine.ChannelLifecycle$State",
             "dev.tofu.internal.engine.Outbox",
             "dev.tofu.internal.engine.IoChannel",
+            "dev.tofu.internal.engine.TlsTransport",
             "dev.tofu.internal.engine.ListenerChannel",
             "dev.tofu.internal.engine.GroupQueue",
             "dev.tofu.internal.engine.Opcodes",
@@ -44,6 +45,11 @@ final class ClassPreload {
             "java.nio.channels.AsynchronousCloseException",
             "java.nio.channels.UnresolvedAddressException",
             "java.nio.file.NoSuchFileException",
+            // TlsTransport: an accepted channel's writer waits on a latch for its reader's handshake
+            "java.util.concurrent.CountDownLatch",
+            "java.util.concurrent.locks.AbstractQueuedSynchronizer$SharedNode",
+            "java.util.concurrent.locks.AbstractQueuedSynchronizer$ExclusiveNode",
+            "java.util.concurrent.locks.AbstractQueuedSynchronizer$ConditionNode",
     };
 
     private ClassPreload() {

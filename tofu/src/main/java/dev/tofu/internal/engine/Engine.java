@@ -61,6 +61,9 @@ public final class Engine implements Ampe {
         this.pool = new MessagePool(options.initialPoolMsgs(), options.maxPoolMsgs());
         this.watchdog = new Watchdog(options, counters);
         this.connected = new Slots(options.maxChannels());
+        if (options.tls().isPresent()) {
+            TlsTransport.warmUp(options.tls().get()); // JSSE classes load here, not on channel threads
+        }
     }
 
     @Override

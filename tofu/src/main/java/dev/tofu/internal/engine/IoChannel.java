@@ -62,6 +62,7 @@ final class IoChannel extends Channel {
     private final Outbox outbox = new Outbox();
     private final Message[] direct = new Message[1]; // guarded by the outbox's writing rights
     private volatile SocketChannel socket;
+    private volatile TlsTransport tls;               // Options.withTls on a TCP channel; set before the reader starts
     private volatile FrameWriter out;                // set once the socket is connected
     private boolean firstFrameSeen; // reader thread only
 
@@ -89,7 +90,10 @@ final class IoChannel extends Channel {
     /** Accepted channel: adopts the socket and starts both jobs. */
     void startAccepted(SocketChannel accepted) {
         socket = accepted;
-        out = new FrameWriter(accepted);
+        tls = TlsTransport.forAccepted(engine.options, accepted);
+        if (tls == null) {
+            out = new FrameWriter(accepted); // with TLS, set by the reader once the handshake is done
+        }
         opened(address(accepted));
         engine.watchdog.watch(this);
         if (life.isClosing()) {
@@ -217,8 +221,10 @@ final class IoChannel extends Channel {
     private void connectThenWrite() {
         Message hello = outbox.peekFirst();
         SocketChannel s;
+        Address target;
         try {
-            s = connect(Address.of(hello));
+            target = Address.of(hello);
+            s = connect(target);
         } catch (TofuException e) {
             failConnect(e.status());
             return;
@@ -234,7 +240,20 @@ final class IoChannel extends Channel {
             }
             return;
         }
-        out = new FrameWriter(s);
+        TlsTransport t = TlsTransport.forClient(engine.options, s, target);
+        if (t != null) {
+            try {
+                t.handshake(); // before the reader starts: it reads through the TLS end
+            } catch (IOException e) {
+                if (!life.isClosing()) {
+                    LOG.debug("channel {}: TLS handshake with {} failed: {}", number, address(s), e.toString());
+                    failConnect(Status.CONNECT_FAILED);
+                }
+                return;
+            }
+            tls = t;
+        }
+        out = new FrameWriter(t != null ? t : s);
         if (!life.opened()) {
             return; // a close began while connecting; closeTransport() has or will close s
         }
@@ -296,7 +315,11 @@ final class IoChannel extends Channel {
     // ---- reader -----------------------------------------------------------------------------
 
     private void read() {
-        FrameReader in = new FrameReader(socket, READ_BUFFER);
+        TlsTransport tls = this.tls;
+        if (tls != null && !client && !serverHandshake(tls)) {
+            return;
+        }
+        FrameReader in = new FrameReader(tls != null ? tls : socket, READ_BUFFER);
         boolean clocks = engine.watchdog.enabled();
         if (clocks && !engine.options.frameTimeout().isZero()) {
             in.trackFrameStarts();
@@ -357,6 +380,24 @@ final class IoChannel extends Channel {
         }
     }
 
+    /** Accepted TLS channel, on the reader: the handshake, then the writer may write. */
+    private boolean serverHandshake(TlsTransport tls) {
+        boolean ok = false;
+        try {
+            tls.handshake();
+            out = new FrameWriter(tls); // before release(): the writer reads it once let through
+            ok = true;
+        } catch (IOException e) {
+            if (!life.isClosing()) {
+                LOG.debug("channel {}: TLS handshake from {} failed: {}", number, address(socket), e.toString());
+                beginClose(Status.ACCEPT_FAILED, null);
+            }
+        } finally {
+            tls.release(ok);
+        }
+        return ok;
+    }
+
     /** A pooled message to read into; on an empty pool, one pool_empty Signal per episode (§6.6). */
     private Message takeReceiveMessage() throws InterruptedException {
         Message m = engine.pool.tryTakeForEngine();
@@ -390,6 +431,14 @@ final class IoChannel extends Channel {
     // ---- writer -----------------------------------------------------------------------------
 
     private void write() {
+        try {
+            if (tls != null && !client && !tls.awaitHandshake()) {
+                return; // the reader closes the channel
+            }
+        } catch (InterruptedException e) {
+            beginClose(Status.SEND_FAILED, null);
+            return;
+        }
         FrameWriter out = this.out;
         Message[] batch = new Message[BATCH];
         try {
@@ -409,6 +458,11 @@ final class IoChannel extends Channel {
                 }
                 int last = ACCESS.opCodeRaw(batch[n - 1]);
                 boolean bye = last == Opcodes.BYE_REQUEST || last == Opcodes.BYE_RESPONSE;
+                if (last == Opcodes.BYE_RESPONSE) {
+                    // before the write: the peer closes as soon as it reads the ByeResponse, and our
+                    // reader may see that close before this thread runs again (§5.5.1: not a peer loss)
+                    life.byeResponseWritten();
+                }
                 try {
                     out.write(batch, n);
                 } catch (IOException e) {
@@ -424,7 +478,6 @@ final class IoChannel extends Channel {
                 countWritten(batch, n);
                 outbox.doneWriting(bye);
                 if (last == Opcodes.BYE_RESPONSE) {
-                    life.byeResponseWritten();
                     if (!outbox.awaitStopped(BYE_SAFETY_CLOSE_NANOS)) {
                         beginClose(Status.CHANNEL_CLOSED, null); // the peer did not close: §5.5.1 safety close
                     }
