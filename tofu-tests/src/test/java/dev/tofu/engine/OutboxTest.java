@@ -32,22 +32,8 @@ class OutboxTest {
         return new Message().opCode(OpCode.REQUEST).channel(1).messageId(id);
     }
 
-    /** Waits (bounded, without sleeping) until {@code t} is parked. */
     private static void awaitParked(Thread t) {
-        long deadline = System.nanoTime() + 5 * SECOND;
-        while (true) {
-            Thread.State s = t.getState();
-            if (s == Thread.State.WAITING || s == Thread.State.TIMED_WAITING) {
-                return;
-            }
-            if (s == Thread.State.TERMINATED) {
-                fail(t.getName() + " ended instead of waiting");
-            }
-            if (System.nanoTime() > deadline) {
-                fail(t.getName() + " did not park within 5 s, state " + s);
-            }
-            Thread.yield();
-        }
+        dev.tofu.testing.Probe.awaitParked(t, java.time.Duration.ofSeconds(5));
     }
 
     @Test

@@ -114,4 +114,23 @@ public final class Probe {
             fail("not within " + timeout + ": " + what);
         }
     }
+
+    /** Waits (bounded, without sleeping) until {@code t} is parked: WAITING or TIMED_WAITING. */
+    public static void awaitParked(Thread t, java.time.Duration within) {
+        long deadline = System.nanoTime() + within.toNanos();
+        while (true) {
+            Thread.State s = t.getState();
+            if (s == Thread.State.WAITING || s == Thread.State.TIMED_WAITING) {
+                return;
+            }
+            if (s == Thread.State.TERMINATED) {
+                org.junit.jupiter.api.Assertions.fail(t.getName() + " ended instead of waiting");
+            }
+            if (System.nanoTime() > deadline) {
+                org.junit.jupiter.api.Assertions.fail(t.getName() + " did not park within " + within + ", state " + s);
+            }
+            Thread.yield();
+        }
+    }
+
 }

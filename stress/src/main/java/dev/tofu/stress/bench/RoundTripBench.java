@@ -118,13 +118,7 @@ public class RoundTripBench {
     /** Post a Request, receive its Response, return it to the pool. */
     @Benchmark
     public int roundTrip() {
-        Message m = ampe.get(AllocationStrategy.ALWAYS);
-        m.opCode(OpCode.REQUEST).channel(channel).messageId(1);
-        m.body().append(payload);
-        group.post(m);
-        Message r = group.waitReceive(ChannelGroup.INFINITE);
-        int n = r.body().length();
-        ampe.put(r);
+        int n = RoundTripAllocation.roundTrip(ampe, group, channel, payload);
         ops++;
         return n;
     }

@@ -169,39 +169,7 @@ public final class TofuConnection implements Connection {
 
     @Override
     public void close(Consumer<Reply> late) throws IOException {
-        try {
-            if (closed) {
-                return;
-            }
-            Message bye = ampe.get(AllocationStrategy.ALWAYS);
-            bye.opCode(OpCode.BYE_REQUEST).channel(channel);
-            try {
-                group.post(bye);
-            } catch (TofuException e) {
-                ampe.put(bye); // closed meanwhile: its close Signal is on its way
-            }
-            long deadline = System.nanoTime() + CLOSE_NANOS;
-            Reply r = new Reply(64);
-            while (!closed) {
-                Message m = take(deadline);
-                if (m == null) {
-                    throw new IOException("channel " + channel + ": no close Signal within 15 s of ByeRequest");
-                }
-                try {
-                    if (fill(m, r)) {
-                        late.accept(r);
-                    }
-                } finally {
-                    ampe.put(m);
-                }
-            }
-        } finally {
-            try {
-                group.close();
-            } catch (TofuException ignored) {
-                // engine already closed
-            }
-        }
+        closeWith(OpCode.BYE_REQUEST, late);
     }
 
     /** Whether the channel's close Signal has arrived (driver thread). */
@@ -218,12 +186,17 @@ public final class TofuConnection implements Connection {
      * @throws IOException when no close Signal comes within 15 s
      */
     public void byeSignal(Consumer<Reply> late) throws IOException {
+        closeWith(OpCode.BYE_SIGNAL, late);
+    }
+
+    /** Posts {@code bye} (ByeRequest or ByeSignal) and takes everything up to the close Signal. */
+    private void closeWith(OpCode byeOp, Consumer<Reply> late) throws IOException {
         try {
             if (closed) {
                 return;
             }
             Message bye = ampe.get(AllocationStrategy.ALWAYS);
-            bye.opCode(OpCode.BYE_SIGNAL).channel(channel);
+            bye.opCode(byeOp).channel(channel);
             try {
                 group.post(bye);
             } catch (TofuException e) {
@@ -234,7 +207,7 @@ public final class TofuConnection implements Connection {
             while (!closed) {
                 Message m = take(deadline);
                 if (m == null) {
-                    throw new IOException("channel " + channel + ": no close Signal within 15 s of ByeSignal");
+                    throw new IOException("channel " + channel + ": no close Signal within 15 s of " + byeOp);
                 }
                 try {
                     if (fill(m, r)) {

@@ -47,4 +47,16 @@ final class ChildIo {
         say("ERROR " + why);
         Runtime.getRuntime().halt(1);
     }
+
+    /** {@code base} with the idle timeout and TCP keepalive the test asked for (0: off). */
+    static dev.tofu.Options withTimeouts(dev.tofu.Options base, long idleMs, long keepAliveS) {
+        dev.tofu.Options options = base;
+        if (idleMs > 0) {
+            options = options.withIdleTimeout(java.time.Duration.ofMillis(idleMs));
+        }
+        if (keepAliveS > 0) {
+            options = options.withKeepAlive(java.time.Duration.ofSeconds(keepAliveS));
+        }
+        return options;
+    }
 }

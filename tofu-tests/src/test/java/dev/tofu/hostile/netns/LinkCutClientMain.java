@@ -82,13 +82,7 @@ public final class LinkCutClientMain {
         long progressEvery = Long.parseLong(args[7]);
         Queue<String> commands = ChildIo.commands();
         // room for a whole burst in the channel's queue, whatever the default limit is
-        Options options = Options.DEFAULT.withMaxOutboundPerChannel(16_384);
-        if (idleMs > 0) {
-            options = options.withIdleTimeout(Duration.ofMillis(idleMs));
-        }
-        if (keepAliveS > 0) {
-            options = options.withKeepAlive(Duration.ofSeconds(keepAliveS));
-        }
+        Options options = ChildIo.withTimeouts(Options.DEFAULT.withMaxOutboundPerChannel(16_384), idleMs, keepAliveS);
         try (Reactor reactor = Reactor.create(options)) {
             Ampe ampe = reactor.ampe();
             LinkCutClientMain c = new LinkCutClientMain(ampe, ampe.create(), bodyBytes);

@@ -40,13 +40,7 @@ public final class LinkCutServerMain {
         long idleMs = Long.parseLong(args[1]);
         long keepAliveS = Long.parseLong(args[2]);
         ChildIo.commands(); // only for its end-of-input watch
-        Options options = Options.DEFAULT;
-        if (idleMs > 0) {
-            options = options.withIdleTimeout(Duration.ofMillis(idleMs));
-        }
-        if (keepAliveS > 0) {
-            options = options.withKeepAlive(Duration.ofSeconds(keepAliveS));
-        }
+        Options options = ChildIo.withTimeouts(Options.DEFAULT, idleMs, keepAliveS);
         try (Reactor reactor = Reactor.create(options)) {
             Ampe ampe = reactor.ampe();
             ChannelGroup group = ampe.create();
