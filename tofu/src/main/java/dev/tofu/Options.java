@@ -55,6 +55,8 @@ public final class Options {
         int maxChannels;
         int maxChannelsPerListener;
         javax.net.ssl.SSLContext tls; // null: plain TCP
+        java.util.concurrent.ThreadFactory ioThreadFactory; // null: virtual threads
+        java.time.Duration receiveSpin = java.time.Duration.ZERO;
 
         Settings copy() {
             Settings c = new Settings();
@@ -71,13 +73,16 @@ public final class Options {
             c.maxChannels = maxChannels;
             c.maxChannelsPerListener = maxChannelsPerListener;
             c.tls = tls;
+            c.ioThreadFactory = ioThreadFactory;
+            c.receiveSpin = receiveSpin;
             return c;
         }
 
         java.util.List<Object> values() {
             return java.util.List.of(initialPoolMsgs, maxPoolMsgs, receiveQueueCapacity, directWrite, udsPermissions,
                     maxOutboundPerChannel, idleTimeout, handshakeTimeout, frameTimeout, keepAlive, maxChannels,
-                    maxChannelsPerListener, java.util.Optional.ofNullable(tls));
+                    maxChannelsPerListener, java.util.Optional.ofNullable(tls),
+                    ioThreadFactory == null ? "virtual" : ioThreadFactory, receiveSpin);
         }
     }
 
@@ -179,10 +184,13 @@ public final class Options {
      * instead of handing it to the writer thread: one wake-up less each way, which matters for
      * latency-bound request/response at low concurrency. The cost: such a {@code post} blocks
      * while the socket's send buffer is full (only when the peer stops reading), so post order and
-     * "nothing lost" still hold but "post never blocks on the network" does not. It also costs
-     * throughput when many messages are in flight: each post then makes its own write instead of
-     * joining the writer's batched gathering write (measured: about 0.2× the pipelined throughput
-     * of the default). For one request at a time per channel only. Off by default.
+     * "nothing lost" still hold but "post never blocks on the network" does not. The choice is
+     * adaptive, so pipelined traffic keeps the writer's batched gathering writes: only a post
+     * that comes at least 10 µs after the previous post on its channel, while nothing waits in its
+     * group's receive queue, writes directly (a poster in a burst, or a server loop with more
+     * requests to answer, hands to the writer). Measured with 64 in flight: about the default's
+     * pipelined throughput (0.6-1.7× in noisy runs; always writing directly gave about 0.2×).
+     * Meant for request/response at low concurrency. Off by default.
      *
      * @param directWrite whether {@code post} may write on the posting thread
      * @return the new options
@@ -453,6 +461,75 @@ public final class Options {
         return with(c -> c.tls = null);
     }
 
+    /**
+     * Returns the factory of the threads that run the channels' jobs (accept, connect, read,
+     * write), or {@code null} for the default: one virtual thread per job.
+     *
+     * @return the job thread factory, or {@code null} for virtual threads
+     */
+    public java.util.concurrent.ThreadFactory ioThreadFactory() {
+        return settings.ioThreadFactory;
+    }
+
+    /**
+     * Returns a copy whose channel jobs (accept, connect, read, write) run on threads made by
+     * {@code factory} instead of virtual threads; {@code null} restores the default. The engine
+     * names each thread it gets ({@code tofu-ch-<channel>-<job>}) and starts it; the factory must
+     * return a new, unstarted thread.
+     *
+     * <p>For latency-bound users with few channels: a platform thread blocked on a socket read is
+     * woken by the kernel directly, while a virtual thread waits for the JDK's poller and then for
+     * a carrier. On its own this rarely shortens a round trip (the hand-offs between the engine's
+     * threads remain, and platform wake-ups suffer more on a loaded machine); together with
+     * {@link #withDirectWrite}, {@link #withReceiveSpin} and platform application threads calling
+     * {@code waitReceive} it halved the 64-byte loopback round trip (p50 about 21 µs against 42 µs
+     * by default, on 2 cores). The price is one platform thread (and its stack) per job, two per
+     * connected channel, so keep this for a handful of channels: with many channels the default
+     * scales better (measured 0.7-0.9× the default's pipelined throughput). Example:
+     * {@code Options.DEFAULT.withIoThreadFactory(Thread.ofPlatform().daemon().factory())}.
+     *
+     * @param factory makes the channels' job threads; {@code null} for virtual threads
+     * @return the new options
+     */
+    public Options withIoThreadFactory(java.util.concurrent.ThreadFactory factory) {
+        return with(c -> c.ioThreadFactory = factory);
+    }
+
+    /** Longest spin {@link #withReceiveSpin(java.time.Duration)} accepts. */
+    public static final java.time.Duration MAX_RECEIVE_SPIN = java.time.Duration.ofMillis(1);
+
+    /**
+     * Returns how long a platform thread in {@code waitReceive} spins, polling its group's queue,
+     * before it parks (see {@link #withReceiveSpin(java.time.Duration)}).
+     *
+     * @return the spin; {@link java.time.Duration#ZERO} (no spin) by default
+     */
+    public java.time.Duration receiveSpin() {
+        return settings.receiveSpin;
+    }
+
+    /**
+     * Returns a copy in which a <em>platform</em> thread calling a blocking {@code waitReceive}
+     * (any timeout above zero) spins, polling and yielding its core, for up to {@code spin} before
+     * it parks, so a reply that arrives within that time is taken without a wake-up. Virtual threads
+     * never spin, whatever this says: a spinning virtual thread holds one of the few carrier
+     * threads that the channels' own jobs need (measured: round trips twice as slow). For
+     * latency-bound users that call {@code waitReceive} from a platform thread, usually together
+     * with {@link #withIoThreadFactory} and {@link #withDirectWrite}; it burns up to {@code spin}
+     * of CPU per wait that gets nothing in time. Zero (the default) turns it off.
+     *
+     * @param spin how long to spin, from zero up to {@link #MAX_RECEIVE_SPIN}
+     * @return the new options
+     * @throws IllegalArgumentException if {@code spin} is negative or above {@link #MAX_RECEIVE_SPIN}
+     */
+    public Options withReceiveSpin(java.time.Duration spin) {
+        timeout("receiveSpin", spin);
+        if (spin.compareTo(MAX_RECEIVE_SPIN) > 0) {
+            throw new IllegalArgumentException("receiveSpin must be at most " + MAX_RECEIVE_SPIN + ", got " + spin);
+        }
+        return with(c -> c.receiveSpin = spin);
+    }
+
     private Options pool(int initial, int max) {
         if (initial < 0 || max < 0) {
             throw new IllegalArgumentException("pool sizes must not be negative, got " + initial + "/" + max);
@@ -510,6 +587,8 @@ public final class Options {
                 + ", handshakeTimeout=" + s.handshakeTimeout + ", frameTimeout=" + s.frameTimeout
                 + ", keepAlive=" + s.keepAlive + ", maxChannels=" + s.maxChannels
                 + ", maxChannelsPerListener=" + s.maxChannelsPerListener
-                + ", tls=" + (s.tls == null ? "off" : "on(" + s.tls.getProtocol() + ")") + "]";
+                + ", tls=" + (s.tls == null ? "off" : "on(" + s.tls.getProtocol() + ")")
+                + ", ioThreadFactory=" + (s.ioThreadFactory == null ? "virtual" : s.ioThreadFactory)
+                + ", receiveSpin=" + s.receiveSpin + "]";
     }
 }

@@ -14,6 +14,7 @@ import java.util.List;
  */
 public final class EmbeddedTofuServer implements TofuServerHandle {
     private final dev.tofu.Options options;
+    private final java.util.concurrent.ThreadFactory loops;
     private TofuEchoServer server; // guarded by this
     private int users;             // guarded by this
 
@@ -24,14 +25,20 @@ public final class EmbeddedTofuServer implements TofuServerHandle {
 
     /** A server with the given reactor options (for example with direct writes). */
     public EmbeddedTofuServer(dev.tofu.Options options) {
+        this(options, Thread.ofVirtual().factory());
+    }
+
+    /** A server with the given reactor options whose echo loops run on threads of {@code loops}. */
+    public EmbeddedTofuServer(dev.tofu.Options options, java.util.concurrent.ThreadFactory loops) {
         this.options = options;
+        this.loops = loops;
     }
 
     @Override
     public synchronized void start() {
         users++;
         if (server == null) {
-            server = new TofuEchoServer(options);
+            server = new TofuEchoServer(options, loops);
             server.listen(Transport.TCP, Address.tcpServer("127.0.0.1", 0));
             server.listen(Transport.UDS, Address.udsServer(Path.of("")));
         }

@@ -21,6 +21,26 @@ public final class Systems {
     private static final EmbeddedTofuServer DIRECT_SERVER =
             new EmbeddedTofuServer(TofuEchoServer.defaultOptions().withDirectWrite(true));
 
+    /**
+     * The embedded server of the tofu-pt systems: channel jobs (Options.withIoThreadFactory) and the
+     * echo loops on platform threads, nothing else changed.
+     */
+    private static final EmbeddedTofuServer PLATFORM_SERVER = new EmbeddedTofuServer(
+            TofuEchoServer.defaultOptions().withIoThreadFactory(Thread.ofPlatform().daemon().factory()),
+            Thread.ofPlatform().daemon().factory());
+
+    /**
+     * The latency-bound set-up of the tofu-lat systems: platform threads for the channel jobs and
+     * the application (client drivers, server loops), adaptive direct writes, a 50 µs receive spin.
+     */
+    static dev.tofu.Options latency(dev.tofu.Options o) {
+        return o.withIoThreadFactory(Thread.ofPlatform().daemon().factory()).withDirectWrite(true)
+                .withReceiveSpin(java.time.Duration.ofNanos(50_000));
+    }
+
+    private static final EmbeddedTofuServer LATENCY_SERVER = new EmbeddedTofuServer(
+            latency(TofuEchoServer.defaultOptions()), Thread.ofPlatform().daemon().factory());
+
     /** Label → factory, in the order tables list them. */
     public static final Map<String, Function<Context, EchoSystem>> FACTORIES = new LinkedHashMap<>();
 
@@ -29,6 +49,12 @@ public final class Systems {
         FACTORIES.put("tofu/uds", c -> new TofuSystem(Transport.UDS, c.tofuServer()));
         FACTORIES.put("tofu-direct/tcp", c -> new TofuSystem(Transport.TCP, DIRECT_SERVER, true));
         FACTORIES.put("tofu-direct/uds", c -> new TofuSystem(Transport.UDS, DIRECT_SERVER, true));
+        FACTORIES.put("tofu-pt/tcp", c -> new TofuSystem(Transport.TCP, PLATFORM_SERVER, "tofu-pt",
+                o -> o.withIoThreadFactory(Thread.ofPlatform().daemon().factory()), true));
+        FACTORIES.put("tofu-pt/uds", c -> new TofuSystem(Transport.UDS, PLATFORM_SERVER, "tofu-pt",
+                o -> o.withIoThreadFactory(Thread.ofPlatform().daemon().factory()), true));
+        FACTORIES.put("tofu-lat/tcp", c -> new TofuSystem(Transport.TCP, LATENCY_SERVER, "tofu-lat", Systems::latency, true));
+        FACTORIES.put("tofu-lat/uds", c -> new TofuSystem(Transport.UDS, LATENCY_SERVER, "tofu-lat", Systems::latency, true));
         FACTORIES.put("tofu-call/tcp", c -> new TofuCallSystem(Transport.TCP));
         FACTORIES.put("tofu-call/uds", c -> new TofuCallSystem(Transport.UDS));
         FACTORIES.put("raw-vt/tcp", c -> new RawSocketSystem(Transport.TCP, true));

@@ -40,6 +40,7 @@ public final class TofuEchoServer implements AutoCloseable {
 
     private final boolean serverAborts;
     private final Reactor reactor;
+    private final java.util.concurrent.ThreadFactory loopThreads;
     private final Ampe ampe;
     private final Map<Transport, Address> clientAddresses = new LinkedHashMap<>();
     private final List<ChannelGroup> groups = new ArrayList<>();
@@ -65,9 +66,20 @@ public final class TofuEchoServer implements AutoCloseable {
      * {@link #ABORT_REQUEST_ID} closes its channel with a ByeSignal instead of being echoed.
      */
     public TofuEchoServer(Options options, boolean serverAborts) {
+        this(options, serverAborts, Thread.ofVirtual().factory());
+    }
+
+    /** Creates a server whose group loops run on threads made by {@code loopThreads}. */
+    public TofuEchoServer(Options options, java.util.concurrent.ThreadFactory loopThreads) {
+        this(options, false, loopThreads);
+    }
+
+    /** As {@link #TofuEchoServer(Options, boolean)}, with the group loops on threads of {@code loopThreads}. */
+    public TofuEchoServer(Options options, boolean serverAborts, java.util.concurrent.ThreadFactory loopThreads) {
         this.reactor = Reactor.create(options);
         this.ampe = reactor.ampe();
         this.serverAborts = serverAborts;
+        this.loopThreads = loopThreads;
     }
 
     /** The default server options: a pool that grows to what the load needs. */
@@ -97,7 +109,9 @@ public final class TofuEchoServer implements AutoCloseable {
         groups.add(g);
         listenerChannels.add(h.channel());
         clientAddresses.put(transport, bound);
-        Thread t = Thread.ofVirtual().name("tofu-echo-" + transport.label()).start(() -> loop(g));
+        Thread t = loopThreads.newThread(() -> loop(g));
+        t.setName("tofu-echo-" + transport.label());
+        t.start();
         loops.add(t);
         return bound;
     }

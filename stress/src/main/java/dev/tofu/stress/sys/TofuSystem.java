@@ -9,6 +9,7 @@ import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ThreadFactory;
+import java.util.function.UnaryOperator;
 
 /**
  * tofu for Java over one transport: the echo server of a {@link TofuServerHandle} and, per
@@ -22,7 +23,9 @@ import java.util.concurrent.ThreadFactory;
 public final class TofuSystem implements EchoSystem {
     private final Transport transport;
     private final TofuServerHandle server;
-    private final boolean directWrite;
+    private final String name;
+    private final UnaryOperator<Options> tweak;
+    private final boolean platformDrivers;
     private Address target;
     private Reactor client;        // control thread writes; drivers read after prepare
 
@@ -32,14 +35,26 @@ public final class TofuSystem implements EchoSystem {
 
     /** With {@code directWrite}, the client reactor posts with {@code Options.withDirectWrite(true)}. */
     public TofuSystem(Transport transport, TofuServerHandle server, boolean directWrite) {
+        this(transport, server, directWrite ? "tofu-direct" : "tofu", o -> o.withDirectWrite(directWrite), false);
+    }
+
+    /**
+     * A variant named {@code name}: {@code tweak} changes the client reactor's options, and with
+     * {@code platformDrivers} the driver threads (the application threads that post and
+     * waitReceive) are platform threads instead of virtual ones.
+     */
+    public TofuSystem(Transport transport, TofuServerHandle server, String name, UnaryOperator<Options> tweak,
+                      boolean platformDrivers) {
         this.transport = transport;
         this.server = server;
-        this.directWrite = directWrite;
+        this.name = name;
+        this.tweak = tweak;
+        this.platformDrivers = platformDrivers;
     }
 
     @Override
     public String name() {
-        return directWrite ? "tofu-direct" : "tofu";
+        return name;
     }
 
     @Override
@@ -69,7 +84,7 @@ public final class TofuSystem implements EchoSystem {
         if (client != null) {
             client.close();
         }
-        client = Reactor.create(clientOptions(connections, inFlight, maxPayload).withDirectWrite(directWrite));
+        client = Reactor.create(tweak.apply(clientOptions(connections, inFlight, maxPayload)));
     }
 
     @Override
@@ -79,7 +94,9 @@ public final class TofuSystem implements EchoSystem {
 
     @Override
     public ThreadFactory driverThreads() {
-        return Thread.ofVirtual().name("drv-tofu-" + transport.label() + "-", 0).factory();
+        String prefix = "drv-" + name + "-" + transport.label() + "-";
+        return platformDrivers ? Thread.ofPlatform().daemon().name(prefix, 0).factory()
+                : Thread.ofVirtual().name(prefix, 0).factory();
     }
 
     @Override

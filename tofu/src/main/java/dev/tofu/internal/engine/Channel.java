@@ -8,16 +8,19 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * What every channel shares: its number, owning group, lifecycle, the virtual threads that serve
- * it, and the close bundle (PROTOCOL.md §5.6).
+ * What every channel shares: its number, owning group, lifecycle, the threads that serve it, and
+ * the close bundle (PROTOCOL.md §5.6).
  *
- * <p>Invariants: the channel's jobs (accept, connect, read, write) each run on a virtual thread of
- * their own, counted in {@code liveJobs}, which starts at 1 (a start-up token released by
- * {@link #released()} once the first jobs are started). The thread that brings the count to 0 runs
+ * <p>Invariants: the channel's jobs (accept, connect, read, write) each run on a thread of their
+ * own (virtual, unless Options.ioThreadFactory makes them), counted in {@code liveJobs}, which
+ * starts at 1 (a start-up token released by {@link #released()} once the first jobs are
+ * started); a job whose thread cannot be made closes the channel. The thread that brings the count to 0 runs
  * {@link #finish()}: after every job has ended, so no frame read before the close can be delivered
  * after the close Signal. {@link #finish()} delivers the bundle (trigger, unsent messages, one close
  * Signal) unless the close is silent, then releases the number. Only the lifecycle decides who
@@ -98,10 +101,11 @@ abstract class Channel {
         return true;
     }
 
-    /** Starts one job on a named virtual thread. */
+    /** Starts one job on a named thread: virtual, or from Options.ioThreadFactory when set. */
     final void startJob(String role, Runnable job) {
         liveJobs.incrementAndGet();
-        Thread t = Thread.ofVirtual().name("tofu-ch-" + number + "-" + role).unstarted(() -> {
+        String name = "tofu-ch-" + number + "-" + role;
+        Runnable body = () -> {
             try {
                 job.run();
             } catch (Throwable e) {
@@ -112,7 +116,22 @@ abstract class Channel {
                 engine.counters.threads.decrementAndGet();
                 LIVE_THREADS.decrementAndGet();
             }
-        });
+        };
+        ThreadFactory factory = engine.options.ioThreadFactory();
+        Thread t;
+        if (factory == null) {
+            t = Thread.ofVirtual().name(name).unstarted(body);
+        } else {
+            try {
+                t = Objects.requireNonNull(factory.newThread(body), "Options.ioThreadFactory returned null");
+                t.setName(name);
+            } catch (RuntimeException e) {
+                LOG.warn("channel {} ({}): Options.ioThreadFactory failed to make the {} thread", number, kind(), role, e);
+                beginClose(Status.UNKNOWN_ERROR, null);
+                released(); // the job never runs: give back its count
+                return;
+            }
+        }
         threads.add(t);
         LIVE_THREADS.incrementAndGet();
         engine.counters.threads.incrementAndGet();

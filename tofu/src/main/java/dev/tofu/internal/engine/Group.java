@@ -44,7 +44,7 @@ public final class Group implements ChannelGroup {
 
     Group(Engine engine, int frameCapacity) {
         this.engine = engine;
-        this.queue = new GroupQueue(frameCapacity);
+        this.queue = new GroupQueue(frameCapacity, engine.options.receiveSpin().toNanos());
     }
 
     @Override

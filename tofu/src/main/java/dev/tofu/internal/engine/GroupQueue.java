@@ -40,7 +40,11 @@ import java.util.concurrent.locks.LockSupport;
  * draining, which is what makes close-versus-put race-free. {@code consumer} is CAS-claimed by
  * {@code take}; {@code waiter} is written only by the consumer; {@code closer} is CAS-claimed once.
  * The tag of a queued message (1 = frame, 0 = notice) is owned by the queue while it holds the
- * message. No locks, no {@code synchronized}: only parking.
+ * message. No locks, no {@code synchronized}: only parking (and, for a platform consumer with
+ * {@code spinNanos} set, a bounded spin before the first park). A timed wait of at least
+ * {@link WaitTimer#MIN_NANOS} parks untimed, enlisted with {@link WaitTimer#SHARED}, which unparks
+ * it once its deadline has passed (shorter waits use {@code parkNanos}); either way the consumer
+ * re-checks its own clock after every wake, so it never returns before its deadline.
  */
 public final class GroupQueue {
     private static final MessageAccess ACCESS = MessageAccess.get();
@@ -50,6 +54,7 @@ public final class GroupQueue {
     private static final int CHUNK = 128;
 
     private final int frameCapacity;
+    private final long spinNanos;                                       // platform consumers only
     private final MpscUnboundedAtomicArrayQueue<Message> queue = new MpscUnboundedAtomicArrayQueue<>(CHUNK);
     private final Semaphore framePermits;                               // one permit per free frame slot
     private final AtomicInteger frames = new AtomicInteger();           // frames queued now
@@ -64,10 +69,25 @@ public final class GroupQueue {
      * @param frameCapacity how many frames may be queued before {@link #putFrame} waits, at least 1
      */
     public GroupQueue(int frameCapacity) {
+        this(frameCapacity, 0);
+    }
+
+    /**
+     * Creates an open, empty queue whose platform-thread consumer spins for up to
+     * {@code spinNanos} before it parks in a blocking {@link #take} (Options.receiveSpin).
+     *
+     * @param frameCapacity how many frames may be queued before {@link #putFrame} waits, at least 1
+     * @param spinNanos     how long a platform consumer spins before parking; 0 for never
+     */
+    public GroupQueue(int frameCapacity, long spinNanos) {
         if (frameCapacity < 1) {
             throw new IllegalArgumentException("frameCapacity must be >= 1, got " + frameCapacity);
         }
+        if (spinNanos < 0) {
+            throw new IllegalArgumentException("spinNanos must be >= 0, got " + spinNanos);
+        }
         this.frameCapacity = frameCapacity;
+        this.spinNanos = spinNanos;
         this.framePermits = new Semaphore(frameCapacity);
     }
 
@@ -243,6 +263,11 @@ public final class GroupQueue {
     private Message awaitMessage(Thread me, long timeoutNanos) {
         boolean forever = timeoutNanos == Long.MAX_VALUE;
         long deadline = forever ? 0L : System.nanoTime() + timeoutNanos;
+        // long waits park untimed and let the shared timer wake them at the deadline: a virtual
+        // thread's parkNanos costs a JDK timer task (and a timer-thread wake-up) per park
+        boolean shared = !forever && timeoutNanos >= WaitTimer.MIN_NANOS;
+        WaitTimer.Entry timed = null;
+        boolean spun = false;
         waiter = me; // volatile write before the state read and poll below; producers: offer, state RMW, read waiter
         try {
             for (;;) {
@@ -254,6 +279,12 @@ public final class GroupQueue {
                 if (me.isInterrupted()) {
                     return null;
                 }
+                if (!spun) {
+                    spun = true;
+                    if (spinNanos > 0 && !me.isVirtual() && spinFor(Math.min(spinNanos, timeoutNanos))) {
+                        continue; // something arrived (or the queue closed): the loop takes it
+                    }
+                }
                 if (forever) {
                     LockSupport.park(this);
                 } else {
@@ -261,12 +292,38 @@ public final class GroupQueue {
                     if (left <= 0) {
                         return null;
                     }
-                    LockSupport.parkNanos(this, left);
+                    if (shared) {
+                        if (timed == null) {
+                            timed = WaitTimer.SHARED.enlist(me, deadline); // once per wait
+                        }
+                        LockSupport.park(this); // the timer unparks us once the deadline has passed
+                    } else {
+                        LockSupport.parkNanos(this, left);
+                    }
                 }
             }
         } finally {
             waiter = null;
+            if (timed != null) {
+                WaitTimer.SHARED.withdraw(timed);
+            }
         }
+    }
+
+    /**
+     * Spins (a platform consumer, before its first park) until a message is queued, the queue
+     * closes or {@code nanos} pass; returns whether there is something to look at.
+     */
+    private boolean spinFor(long nanos) {
+        long end = System.nanoTime() + nanos;
+        while (queue.isEmpty() && state.get() >= 0) {
+            if (System.nanoTime() - end >= 0) {
+                return false;
+            }
+            Thread.onSpinWait();
+            Thread.yield(); // on 2 cores the producer may need this core
+        }
+        return true;
     }
 
     private Message handOut(Message m) {

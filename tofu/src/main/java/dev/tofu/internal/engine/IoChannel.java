@@ -50,6 +50,8 @@ final class IoChannel extends Channel {
     static final long BYE_SAFETY_CLOSE_NANOS = TimeUnit.SECONDS.toNanos(5);
     private static final int READ_BUFFER = 4096;
     private static final int BATCH = 32;
+    /** Direct writes: a post this soon after the previous one goes to the writer (see worthWritingDirectly). */
+    static final long DIRECT_IDLE_NANOS = 10_000L;
 
     private final boolean client;
     private final boolean directWrite;
@@ -61,6 +63,7 @@ final class IoChannel extends Channel {
     private volatile FrameReader in;                 // set when the reader starts
     private final Outbox outbox = new Outbox();
     private final Message[] direct = new Message[1]; // guarded by the outbox's writing rights
+    private volatile long lastPostNanos = System.nanoTime() - DIRECT_IDLE_NANOS; // direct writes: a hint
     private volatile SocketChannel socket;
     private volatile TlsTransport tls;               // Options.withTls on a TCP channel; set before the reader starts
     private volatile FrameWriter out;                // set once the socket is connected
@@ -109,7 +112,8 @@ final class IoChannel extends Channel {
         if (opCode == Opcodes.BYE_SIGNAL && beginClose(Status.CHANNEL_CLOSED, m)) {
             return; // §5.5.2: abortive close; the ByeSignal comes back first in the bundle
         }
-        if (directWrite && opCode <= Opcodes.SIGNAL && out != null && outbox.tryClaimDirect()) {
+        if (directWrite && opCode <= Opcodes.SIGNAL && out != null && worthWritingDirectly()
+                && outbox.tryClaimDirect()) {
             writeDirect(m);
             return;
         }
@@ -157,6 +161,24 @@ final class IoChannel extends Channel {
         if (listener != null) {
             listener.releaseSlot();
         }
+    }
+
+    /**
+     * Options.directWrite is adaptive: a post writes directly only when it looks like the one
+     * request (or response) of a request/response exchange at low rate, where saving the writer's
+     * wake-up matters: at least {@link #DIRECT_IDLE_NANOS} after the previous post on this channel,
+     * and with nothing waiting in the group's receive queue (a consumer with more messages to
+     * handle will likely post again soon, as a server loop answering many channels does). Other
+     * posts go to the writer, which batches what queues up into one gathering write; writing each
+     * of them directly would cost one system call per message and serialise every channel's writes
+     * on the posting thread. Any thread may post: {@code lastPostNanos} is a hint, and a lost
+     * update only changes which path one post takes.
+     */
+    private boolean worthWritingDirectly() {
+        long now = System.nanoTime();
+        long previous = lastPostNanos;
+        lastPostNanos = now;
+        return now - previous >= DIRECT_IDLE_NANOS && group.queued() == 0;
     }
 
     /**
