@@ -151,6 +151,26 @@ class MessagePoolTest {
     }
 
     @Test
+    void recycleAllReturnsAWrittenBatchUnderOneLockInTheOrderOfSingleRecycles() {
+        MessagePool pool = new MessagePool(4, 4);
+        Message a = pool.tryTakeForEngine();
+        Message b = pool.tryTakeForEngine();
+        Message c = pool.tryTakeForEngine();
+        Message app = pool.get(AllocationStrategy.POOL_ONLY); // the application's: not the engine's to recycle
+        ACCESS.body(a).append(new byte[] {1}, 0, 1);
+        Message[] batch = {a, b, c, app, null};
+        pool.recycleAll(batch, 4);
+        assertTrue(java.util.Arrays.stream(batch).allMatch(java.util.Objects::isNull), "every slot cleared");
+        assertEquals(3, pool.idleCount(), "the engine's three are back; the application's message is not taken");
+        assertSame(c, pool.get(AllocationStrategy.POOL_ONLY), "LIFO as if recycled one by one: the last first");
+        assertSame(b, pool.get(AllocationStrategy.POOL_ONLY));
+        Message again = pool.get(AllocationStrategy.POOL_ONLY);
+        assertSame(a, again);
+        assertEquals(0, again.body().length(), "recycled messages are cleared");
+        app.close();
+    }
+
+    @Test
     void idleMessagesKeepAtMostTheRetainedBytesBudgetOfBigBuffers() {
         int n = 1000; // 1000 × 64 KiB bodies = 62.5 MiB, twice the budget
         MessagePool pool = new MessagePool(0, n);

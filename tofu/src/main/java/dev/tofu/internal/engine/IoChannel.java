@@ -209,15 +209,19 @@ final class IoChannel extends Channel {
     }
 
     private void countWritten(Message[] batch, int n) {
-        engine.counters.messagesOut.add(n);
+        if (n == 0) {
+            return;
+        }
+        long bytes = 0;
         for (int i = 0; i < n; i++) {
             if (LOG.isTraceEnabled()) {
                 LOG.trace("channel {} sent {}", number, batch[i]);
             }
-            engine.counters.bytesOut.add(FrameHeader.SIZE + ACCESS.headers(batch[i]).length() + ACCESS.body(batch[i]).length());
-            engine.pool.recycle(batch[i]);
-            batch[i] = null;
+            bytes += FrameHeader.SIZE + ACCESS.headers(batch[i]).length() + ACCESS.body(batch[i]).length();
         }
+        engine.counters.messagesOut.add(n);
+        engine.counters.bytesOut.add(bytes);
+        engine.pool.recycleAll(batch, n); // clears the slots
     }
 
     @Override
