@@ -171,6 +171,9 @@ abstract class Channel {
         // During reactor close every close is silent (§6.9), even one a peer loss started first: a
         // channel whose peer was in a group destroyed a moment earlier must not report anything.
         boolean silent = cause.silent() || engine.isShutdown();
+        // counted before the bundle: stats() agree with what the application has been told
+        engine.counters.open(kind()).decrementAndGet();
+        engine.counters.closed(silent ? Status.SHUTDOWN_STARTED : cause.reason());
         if (silent) {
             engine.pool.recycle(cause.trigger());
             unsent.forEach(engine.pool::recycle);
@@ -183,8 +186,6 @@ abstract class Channel {
             }
             group.deliverNotice(engine.notice(number, Status.CHANNEL_CLOSED, channelMessageId));
         }
-        engine.counters.open(kind()).decrementAndGet();
-        engine.counters.closed(silent ? Status.SHUTDOWN_STARTED : cause.reason());
         ChannelEvents.Closed e = new ChannelEvents.Closed();
         if (e.shouldCommit()) {
             e.channel = number;

@@ -313,6 +313,11 @@ final class IoChannel extends Channel {
                 throw new TofuException(Status.SETSOCKOPT_FAILED, "socket options failed: " + e.getMessage());
             }
             s.connect(target);
+            if (s.getLocalAddress().equals(s.getRemoteAddress())) {
+                // TCP simultaneous open: connecting to a free port in the ephemeral range can pick
+                // that very port as the source and connect the socket to itself. Nobody listens.
+                throw new ConnectException("connected to itself (nobody listens on " + target + ")");
+            }
         } else {
             throw new TofuException(Status.INVALID_ADDRESS, "a HelloRequest needs a " + Address.CONNECT_TO + " address");
         }
