@@ -33,7 +33,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * Slow and stalled peers (PROTOCOL.md §1.7, §6.6, §6.8).
  *
  * <p>Slowloris: tofu has <b>no receive timeout by default</b> (§5.3: no connect timeout, no
- * auto-close; Options has no timeout setting yet), so a peer that sends half a header and stops
+ * auto-close; the opt-in timeouts are tested in TimeoutsTest), so a peer that sends half a header and stops
  * holds its channel — and one socket and two virtual threads — until it closes or the application
  * closes the channel (ByeSignal). Every other channel keeps working meanwhile.
  *
