@@ -32,8 +32,9 @@ import java.util.concurrent.atomic.AtomicBoolean;
  *
  * <p>Threads: every public method is safe from any thread. Each channel's jobs run on the
  * channel's virtual threads; the engine's only thread of its own is the {@link Watchdog}, and only
- * when a timeout option is set (timed waits share the process-wide {@link WaitTimer} thread). {@code connected} counts client and accepted channels from
- * reservation (before the channel exists) to the channel's {@code afterClose}.
+ * when a timeout option is set (timed waits share the process-wide {@link WaitTimer} thread).
+ * {@code connected} counts client and accepted channels from reservation (before the channel
+ * exists) to the channel's {@code afterClose}.
  */
 public final class Engine implements Ampe {
     private static final Logger LOG = LoggerFactory.getLogger(Engine.class);

@@ -2,7 +2,6 @@ package dev.tofu.internal.engine;
 
 import dev.tofu.Address;
 import dev.tofu.Message;
-import dev.tofu.Options;
 import dev.tofu.Status;
 import dev.tofu.TofuException;
 import dev.tofu.internal.message.PostRules;
@@ -135,20 +134,9 @@ final class IoChannel extends Channel {
         if (life.isClosing()) {
             return;
         }
-        Options o = engine.options;
-        String late = null;
-        if (!client && !heardFrame && !o.handshakeTimeout().isZero()
-                && now - openedAt > Watchdog.saturatedNanos(o.handshakeTimeout())) {
-            late = "no first frame within the handshake timeout " + o.handshakeTimeout();
-        } else if (!o.idleTimeout().isZero() && now - lastHeard > Watchdog.saturatedNanos(o.idleTimeout())) {
-            late = "nothing received within the idle timeout " + o.idleTimeout();
-        } else if (!o.frameTimeout().isZero()) {
-            FrameReader r = in;
-            long started = r == null ? 0 : r.frameStartedAt();
-            if (started != 0 && now - started > Watchdog.saturatedNanos(o.frameTimeout())) {
-                late = "a frame not completed within the frame timeout " + o.frameTimeout();
-            }
-        }
+        FrameReader r = in;
+        String late = engine.watchdog.overdue(now, !client && !heardFrame, openedAt, lastHeard,
+                r == null ? 0 : r.frameStartedAt());
         if (late != null && beginClose(Status.COMMUNICATION_FAILED, null)) {
             LOG.debug("channel {} ({}): {}", number, kind(), late);
         }
@@ -352,7 +340,7 @@ final class IoChannel extends Channel {
         }
         FrameReader in = new FrameReader(tls != null ? tls : socket, READ_BUFFER);
         boolean clocks = engine.watchdog.enabled();
-        if (clocks && !engine.options.frameTimeout().isZero()) {
+        if (engine.watchdog.tracksFrameStarts()) {
             in.trackFrameStarts();
         }
         this.in = in;

@@ -29,20 +29,51 @@ final class Watchdog {
     private static final Thread STOPPED = Thread.ofVirtual().unstarted(() -> { });
 
     private final long tickNanos; // 0 when no timeout is configured
+    private final long handshakeNanos; // each 0 when off; converted once here, not per tick and channel
+    private final long idleNanos;
+    private final long frameNanos;
     private final Set<IoChannel> watched = ConcurrentHashMap.newKeySet();
     private final AtomicReference<Thread> thread = new AtomicReference<>();
     private final EngineCounters counters;
 
     Watchdog(Options options, EngineCounters counters) {
         this.counters = counters;
+        this.handshakeNanos = saturatedNanos(options.handshakeTimeout());
+        this.idleNanos = saturatedNanos(options.idleTimeout());
+        this.frameNanos = saturatedNanos(options.frameTimeout());
         long shortest = Long.MAX_VALUE;
-        for (Duration t : new Duration[] {options.idleTimeout(), options.handshakeTimeout(), options.frameTimeout()}) {
-            if (!t.isZero()) {
-                shortest = Math.min(shortest, saturatedNanos(t));
+        for (long t : new long[] {handshakeNanos, idleNanos, frameNanos}) {
+            if (t != 0) {
+                shortest = Math.min(shortest, t);
             }
         }
         this.tickNanos = shortest == Long.MAX_VALUE ? 0
                 : Math.clamp(shortest / 4, TimeUnit.MILLISECONDS.toNanos(5), TimeUnit.SECONDS.toNanos(1));
+    }
+
+    /** Whether readers must note when each frame starts (a frame timeout is set). */
+    boolean tracksFrameStarts() {
+        return frameNanos != 0;
+    }
+
+    /**
+     * Which configured timeout a channel with these clocks ({@link System#nanoTime()} values) has
+     * passed at {@code now}, as text for the log, or {@code null} if none.
+     *
+     * @param awaitingHello an accepted channel that has not received a complete frame yet
+     * @param frameStarted  when the frame being read started, 0 between frames
+     */
+    String overdue(long now, boolean awaitingHello, long openedAt, long lastHeard, long frameStarted) {
+        if (awaitingHello && handshakeNanos != 0 && now - openedAt > handshakeNanos) {
+            return "no first frame within the handshake timeout " + Duration.ofNanos(handshakeNanos);
+        }
+        if (idleNanos != 0 && now - lastHeard > idleNanos) {
+            return "nothing received within the idle timeout " + Duration.ofNanos(idleNanos);
+        }
+        if (frameNanos != 0 && frameStarted != 0 && now - frameStarted > frameNanos) {
+            return "a frame not completed within the frame timeout " + Duration.ofNanos(frameNanos);
+        }
+        return null;
     }
 
     /** Whether any timeout is configured (channels keep their clocks only then). */
