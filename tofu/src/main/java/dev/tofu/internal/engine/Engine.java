@@ -12,6 +12,8 @@ import dev.tofu.internal.message.MessageAccess;
 import dev.tofu.internal.message.MessagePool;
 import dev.tofu.internal.message.Owner;
 import dev.tofu.internal.message.PostRules;
+import dev.tofu.internal.wire.FrameWriter;
+import dev.tofu.internal.wire.StagingBuffers;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -50,6 +52,10 @@ public final class Engine implements Ampe {
     final MessagePool pool;
     final ChannelTable<Channel> table = new ChannelTable<>();
     final EngineCounters counters = new EngineCounters();
+    /** Direct buffers the channels' writers stage their batches in, lent per write call. */
+    final StagingBuffers writeStaging = new StagingBuffers(FrameWriter.DEFAULT_STAGING, 64);
+    /** Direct read buffers, one lent to each channel's reader while it runs. */
+    final StagingBuffers readBuffers = new StagingBuffers(IoChannel.READ_BUFFER, 1024);
     private final Set<Group> groups = ConcurrentHashMap.newKeySet();
     private final AtomicBoolean shutdown = new AtomicBoolean();
     final Watchdog watchdog;

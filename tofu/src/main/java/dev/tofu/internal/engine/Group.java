@@ -217,6 +217,35 @@ public final class Group implements ChannelGroup {
         return false;
     }
 
+    /**
+     * Delivers the frames {@code ms[0, n)} of one channel, in order, waiting while the queue is
+     * full, and clears the slots; false if the group is gone (the frames not delivered go back to
+     * the pool).
+     */
+    boolean deliverFrames(Message[] ms, int n, int channel) throws InterruptedException {
+        if (n > 1 && queue.tryPutFrames(ms, n)) {
+            java.util.Arrays.fill(ms, 0, n, null);
+            return true;
+        }
+        int i = 0;
+        try {
+            for (; i < n; i++) {
+                boolean delivered = deliverFrame(ms[i], channel); // recycles ms[i] when refused
+                ms[i] = null;
+                if (!delivered) {
+                    i++;
+                    return false;
+                }
+            }
+            return true;
+        } finally {
+            for (; i < n; i++) { // after a refusal or an interrupt (ms[i] not added): nothing else goes in
+                engine.pool.recycle(ms[i]);
+                ms[i] = null;
+            }
+        }
+    }
+
     /** Delivers an engine notice (never waits); recycles it if the group is gone. */
     void deliverNotice(Message m) {
         if (!queue.putNotice(m)) {

@@ -121,6 +121,36 @@ public final class GroupQueue {
         return addFrameWithPermit(m);
     }
 
+    /**
+     * Adds the frames {@code ms[0, n)}, in order, if there is room for all of them now, without
+     * waiting: one reader's frames from one socket read, with one wake-up of the consumer.
+     *
+     * @return true if all were added; false if there is not room for all of them or the queue is
+     *         closed, in which case none was added and the caller still owns them
+     */
+    public boolean tryPutFrames(Message[] ms, int n) {
+        if (n <= 0 || isClosed() || !framePermits.tryAcquire(n)) {
+            return false;
+        }
+        if (!enter()) {
+            framePermits.release(n); // pass the permits on, as addFrameWithPermit does
+            return false;
+        }
+        try {
+            for (int i = 0; i < n; i++) {
+                ACCESS.setTag(Objects.requireNonNull(ms[i], "ms[i]"), FRAME);
+            }
+            frames.addAndGet(n);
+            for (int i = 0; i < n; i++) {
+                queue.offer(ms[i]);
+            }
+        } finally {
+            exit(); // volatile RMW after the offers: a consumer that reads state afterwards sees them
+        }
+        wakeConsumer();
+        return true;
+    }
+
     /** Adds a frame for which the caller holds a frame permit; false (permit passed on) if closed. */
     private boolean addFrameWithPermit(Message m) {
         if (!enter()) {

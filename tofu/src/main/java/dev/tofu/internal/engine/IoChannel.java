@@ -47,8 +47,10 @@ final class IoChannel extends Channel {
     private static final Logger LOG = LoggerFactory.getLogger(IoChannel.class);
     /** §5.5.1: the ByeResponse sender closes by itself this long after writing it. */
     static final long BYE_SAFETY_CLOSE_NANOS = TimeUnit.SECONDS.toNanos(5);
-    private static final int READ_BUFFER = 4096;
+    static final int READ_BUFFER = 4096;
     private static final int BATCH = 32;
+    /** Most frames a reader delivers from one socket read at a time. */
+    private static final int READ_BATCH = 32;
     /** Direct writes: a post this soon after the previous one goes to the writer (see worthWritingDirectly). */
     static final long DIRECT_IDLE_NANOS = 10_000L;
 
@@ -94,7 +96,7 @@ final class IoChannel extends Channel {
         socket = accepted;
         tls = TlsTransport.forAccepted(engine.options, accepted);
         if (tls == null) {
-            out = new FrameWriter(accepted); // with TLS, set by the reader once the handshake is done
+            out = new FrameWriter(accepted, engine.writeStaging); // with TLS, set by the reader once the handshake is done
         }
         opened(address(accepted));
         engine.watchdog.watch(this);
@@ -267,7 +269,7 @@ final class IoChannel extends Channel {
             }
             tls = t;
         }
-        out = new FrameWriter(t != null ? t : s);
+        out = new FrameWriter(t != null ? t : s, engine.writeStaging);
         if (!life.opened()) {
             return; // a close began while connecting; closeTransport() has or will close s
         }
@@ -338,50 +340,34 @@ final class IoChannel extends Channel {
         if (tls != null && !client && !serverHandshake(tls)) {
             return;
         }
-        FrameReader in = new FrameReader(tls != null ? tls : socket, READ_BUFFER);
+        java.nio.ByteBuffer buffer = engine.readBuffers.borrow();
+        try {
+            readFrames(new FrameReader(tls != null ? tls : socket, buffer));
+        } finally {
+            engine.readBuffers.giveBack(buffer);
+        }
+    }
+
+    private void readFrames(FrameReader in) {
         boolean clocks = engine.watchdog.enabled();
         if (engine.watchdog.tracksFrameStarts()) {
             in.trackFrameStarts();
         }
         this.in = in;
         FrameHeader h = new FrameHeader();
+        Message[] batch = new Message[READ_BATCH];
         try {
             while (true) {
-                if (!in.readHeader(h)) {
+                if (!in.readHeader(h)) { // the only wait for the peer, with nothing held
                     beginClose(life.peerLossReason(), null);
                     return;
                 }
                 ReceiveRules.check(h);
-                Message m = takeReceiveMessage();
-                if (m == null) {
+                int taken = takeReceiveMessages(batch, 1 + in.completeFramesBuffered(h.thl + h.bl, READ_BATCH - 1));
+                if (taken == 0) {
                     return;
                 }
-                try {
-                    in.readSections(h, m);
-                } catch (IOException e) {
-                    engine.pool.recycle(m);
-                    throw e;
-                }
-                ACCESS.setChannel(m, number);
-                if (!firstFrameSeen) {
-                    firstFrameSeen = true;
-                    channelMessageId = h.messageId;
-                }
-                int op = h.opCode();
-                if (clocks) {
-                    lastHeard = System.nanoTime();
-                    heardFrame = true;
-                }
-                engine.counters.messagesIn.increment();
-                engine.counters.bytesIn.add(FrameHeader.SIZE + h.thl + h.bl);
-                if (LOG.isTraceEnabled()) {
-                    LOG.trace("channel {} received {}", number, m);
-                }
-                if (!group.deliverFrame(m, number)) {
-                    return; // the group is gone
-                }
-                if (op == Opcodes.BYE_RESPONSE || op == Opcodes.BYE_SIGNAL) {
-                    beginClose(Status.CHANNEL_CLOSED, null); // §5.5.1 / §5.5.4: the receiver closes
+                if (!readBatch(in, h, batch, taken, clocks)) {
                     return;
                 }
             }
@@ -399,12 +385,85 @@ final class IoChannel extends Channel {
         }
     }
 
+    /**
+     * Reads the frame whose header {@code h} holds, then the frames after it that are already
+     * buffered, into {@code batch[0, taken)} (messages taken from the pool for exactly those
+     * frames), and delivers them to the group together: one pool acquisition, one queue insertion
+     * and one consumer wake-up per socket read rather than per frame. Only the first frame's
+     * sections may wait for the peer, and nothing read is held back across a wait. A ByeResponse or
+     * ByeSignal ends the batch and closes the channel (§5.5.1 / §5.5.4: the receiver closes). On a
+     * read error or a frame §1.8 rejects, the frames before it are delivered first.
+     *
+     * @return false when the reader must stop (closed, or the group is gone)
+     */
+    private boolean readBatch(FrameReader in, FrameHeader h, Message[] batch, int taken, boolean clocks)
+            throws IOException, InterruptedException {
+        int filled = 0;
+        long bytes = 0;
+        boolean bye = false;
+        try {
+            while (true) {
+                Message m = batch[filled];
+                in.readSections(h, m);
+                filled++;
+                bytes += FrameHeader.SIZE + h.thl + h.bl;
+                ACCESS.setChannel(m, number);
+                if (!firstFrameSeen) {
+                    firstFrameSeen = true;
+                    channelMessageId = h.messageId;
+                }
+                if (LOG.isTraceEnabled()) {
+                    LOG.trace("channel {} received {}", number, m);
+                }
+                int op = h.opCode();
+                if (op == Opcodes.BYE_RESPONSE || op == Opcodes.BYE_SIGNAL) {
+                    bye = true;
+                    break;
+                }
+                if (filled == taken || !in.readHeader(h)) { // buffered: no wait
+                    break;
+                }
+                ReceiveRules.check(h);
+            }
+        } catch (IOException e) {
+            deliver(batch, filled, taken, bytes, clocks); // what came before the error, then the close
+            throw e;
+        }
+        if (!deliver(batch, filled, taken, bytes, clocks)) {
+            return false; // the group is gone
+        }
+        if (bye) {
+            beginClose(Status.CHANNEL_CLOSED, null);
+            return false;
+        }
+        return true;
+    }
+
+    /** Gives back {@code batch[filled, taken)} and delivers {@code batch[0, filled)}; false if the group is gone. */
+    private boolean deliver(Message[] batch, int filled, int taken, long bytes, boolean clocks)
+            throws InterruptedException {
+        for (int i = filled; i < taken; i++) {
+            engine.pool.recycle(batch[i]);
+            batch[i] = null;
+        }
+        if (filled == 0) {
+            return true;
+        }
+        if (clocks) {
+            lastHeard = System.nanoTime();
+            heardFrame = true;
+        }
+        engine.counters.messagesIn.add(filled);
+        engine.counters.bytesIn.add(bytes);
+        return group.deliverFrames(batch, filled, number);
+    }
+
     /** Accepted TLS channel, on the reader: the handshake, then the writer may write. */
     private boolean serverHandshake(TlsTransport tls) {
         boolean ok = false;
         try {
             tls.handshake();
-            out = new FrameWriter(tls); // before release(): the writer reads it once let through
+            out = new FrameWriter(tls, engine.writeStaging); // before release(): the writer reads it once let through
             ok = true;
         } catch (IOException e) {
             if (!life.isClosing()) {
@@ -415,6 +474,25 @@ final class IoChannel extends Channel {
             tls.release(ok);
         }
         return ok;
+    }
+
+    /**
+     * Takes up to {@code wanted} pooled messages to read into, into {@code batch}; on an empty pool,
+     * waits for one as {@link #takeReceiveMessage} does.
+     *
+     * @return how many were taken; 0 when the channel or the pool closed while waiting
+     */
+    private int takeReceiveMessages(Message[] batch, int wanted) throws InterruptedException {
+        int n = engine.pool.tryTakeForEngine(batch, wanted);
+        if (n > 0) {
+            return n;
+        }
+        Message m = takeReceiveMessage();
+        if (m == null) {
+            return 0;
+        }
+        batch[0] = m;
+        return 1;
     }
 
     /** A pooled message to read into; on an empty pool, one pool_empty Signal per episode (§6.6). */

@@ -97,6 +97,30 @@ public final class MessagePool {
     }
 
     /**
+     * Takes up to {@code max} idle messages for the engine under one lock acquisition (a reader
+     * about to read that many buffered frames), never creating one.
+     *
+     * @return how many messages were put in {@code dst[0, n)}, owned by the engine; 0 if none is
+     *         idle or the pool is closed
+     */
+    public int tryTakeForEngine(Message[] dst, int max) {
+        lock.lock();
+        try {
+            if (closed) {
+                return 0;
+            }
+            int n = 0;
+            Message m;
+            while (n < max && (m = popLocked(Owner.ENGINE)) != null) {
+                dst[n++] = m;
+            }
+            return n;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
      * Waits up to {@code nanos} for an idle message for the engine; returns {@code null} on timeout,
      * when the pool closes, or when {@link #wakeWaiters()} is called (the caller re-checks why).
      */

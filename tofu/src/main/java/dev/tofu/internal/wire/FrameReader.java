@@ -40,9 +40,20 @@ public final class FrameReader {
 
     /** Creates a reader with a {@code bufferSize}-byte buffer (at least 16). */
     public FrameReader(ReadableByteChannel in, int bufferSize) {
+        this(in, ByteBuffer.allocate(Math.max(FrameHeader.SIZE, bufferSize)));
+    }
+
+    /**
+     * Creates a reader that reads through {@code buffer} (at least 16 bytes; a direct one saves the
+     * JDK's copy through a temporary direct buffer on every read). The reader uses it, from its
+     * position on, until the caller stops reading; it must not be used by anyone else meanwhile.
+     */
+    public FrameReader(ReadableByteChannel in, ByteBuffer buffer) {
+        if (buffer.capacity() < FrameHeader.SIZE) {
+            throw new IllegalArgumentException("a read buffer of at least " + FrameHeader.SIZE + " bytes, got " + buffer.capacity());
+        }
         this.in = in;
-        this.buffer = ByteBuffer.allocate(Math.max(FrameHeader.SIZE, bufferSize));
-        this.buffer.flip();
+        this.buffer = buffer.clear().flip();
     }
 
     /**
@@ -124,6 +135,32 @@ public final class FrameReader {
         ReceiveRules.check(h);
         readSections(h, m);
         return true;
+    }
+
+    /**
+     * Counts the frames lying complete in the buffer, up to {@code max}, after skipping
+     * {@code skip} unread bytes (the sections of a frame whose header was just read). Reads no
+     * socket; the count says how many frames can be read next without waiting for the peer.
+     *
+     * @return complete frames buffered, at most {@code max}
+     */
+    public int completeFramesBuffered(int skip, int max) {
+        int at = buffer.position() + skip;
+        int limit = buffer.limit();
+        int n = 0;
+        while (n < max && limit - at >= FrameHeader.SIZE) {
+            int sections = u16(at + FrameHeader.OFFSET_THL) + u16(at + FrameHeader.OFFSET_BL);
+            at += FrameHeader.SIZE + sections;
+            if (at > limit) {
+                break;
+            }
+            n++;
+        }
+        return n;
+    }
+
+    private int u16(int at) {
+        return ((buffer.get(at) & 0xFF) << 8) | (buffer.get(at + 1) & 0xFF);
     }
 
     /** Returns whether unread bytes are already buffered (a next frame may be complete). */

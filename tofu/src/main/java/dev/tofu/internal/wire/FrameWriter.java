@@ -11,30 +11,46 @@ import java.nio.channels.GatheringByteChannel;
 /**
  * Writes frames to a blocking byte channel (PROTOCOL.md §1.7): for each message, the 16-byte header
  * with {@code thl}/{@code bl} taken from the actual sections, then the text headers, then the body,
- * resuming after partial writes. Several frames go out in one gathering write. The channel number
- * written is the message's own (the sender's local channel); origin and bits 6–7 are written 0.
+ * resuming after partial writes. The channel number written is the message's own (the sender's
+ * local channel); origin and bits 6–7 are written 0.
+ *
+ * <p>A batch is copied into one direct staging buffer borrowed from {@link StagingBuffers} for the
+ * call, so many small frames leave in one system call from one contiguous buffer (a gathering write
+ * of heap buffers costs the JDK a temporary direct buffer, a copy and an {@code iovec} per buffer).
+ * A section over {@link #LARGE_SECTION} bytes is not copied: it goes out from the message's own
+ * array together with what is staged before it, in one gathering write. The staging buffer is
+ * given back when the call returns, so an idle writer holds none.
  *
  * <p>Threads: one writer per connection, used only by that connection's writer thread.
  */
 public final class FrameWriter {
     /** Most frames one {@link #write} call takes. */
     public static final int MAX_BATCH = 64;
+    /** Size of the staging buffers of {@link #FrameWriter(GatheringByteChannel)}. */
+    public static final int DEFAULT_STAGING = 16 * 1024;
+    /** Sections longer than this are written from the message's array rather than staged. */
+    public static final int LARGE_SECTION = 4 * 1024;
 
     private static final MessageAccess ACCESS = MessageAccess.get();
 
     private final GatheringByteChannel out;
-    private final byte[] headers = new byte[MAX_BATCH * FrameHeader.SIZE];
-    private final ByteBuffer[] headerSlots = new ByteBuffer[MAX_BATCH]; // reused views of `headers`
-    private final ByteBuffer[] vector = new ByteBuffer[MAX_BATCH * 3];
-    private final int[] lastBufferOf = new int[MAX_BATCH];
+    private final StagingBuffers staging;
+    private final long[] frameEnds = new long[MAX_BATCH]; // batch offsets just past each frame
+    private final ByteBuffer[] pair = new ByteBuffer[2];  // staged bytes + a large section
+    private ByteBuffer buffer;                            // borrowed for one write call
+    private long sent;                                    // bytes of this batch the channel took
+    private int count;                                    // frames in this batch
     private int completed;
 
-    /** Creates a writer on {@code out}. */
+    /** Creates a writer on {@code out} with a staging pool of its own. */
     public FrameWriter(GatheringByteChannel out) {
+        this(out, new StagingBuffers(DEFAULT_STAGING, 2));
+    }
+
+    /** Creates a writer on {@code out} that borrows its staging buffer from {@code staging}. */
+    public FrameWriter(GatheringByteChannel out, StagingBuffers staging) {
         this.out = out;
-        for (int i = 0; i < MAX_BATCH; i++) {
-            headerSlots[i] = ByteBuffer.wrap(headers, i * FrameHeader.SIZE, FrameHeader.SIZE);
-        }
+        this.staging = staging;
     }
 
     /**
@@ -48,44 +64,93 @@ public final class FrameWriter {
             throw new IllegalArgumentException("batch of " + count + " (max " + MAX_BATCH + ")");
         }
         completed = 0;
-        int n = 0;
+        sent = 0;
+        this.count = count;
+        long end = 0;
         for (int i = 0; i < count; i++) {
             Message m = msgs[i];
-            ByteBuf th = ACCESS.headers(m);
-            ByteBuf body = ACCESS.body(m);
-            if (th.length() > 0xFFFF || body.length() > 0xFFFF) {
+            int thl = ACCESS.headers(m).length();
+            int bl = ACCESS.body(m).length();
+            if (thl > 0xFFFF || bl > 0xFFFF) {
                 throw new IllegalArgumentException("section over 65535 bytes in " + m + " (post() checks this)");
             }
-            int at = i * FrameHeader.SIZE;
-            FrameHeader.encode(headers, at, m.channel(),
-                    FrameHeader.proto(ACCESS.opCodeRaw(m), false, m.more()),
-                    ACCESS.statusRaw(m), m.messageId(), th.length(), body.length());
-            ByteBuffer slot = headerSlots[i];
-            slot.limit(at + FrameHeader.SIZE).position(at);
-            vector[n++] = slot;
-            if (th.length() > 0) {
-                vector[n++] = th.contentView();
-            }
-            if (body.length() > 0) {
-                vector[n++] = body.contentView();
-            }
-            lastBufferOf[i] = n - 1;
+            end += FrameHeader.SIZE + thl + bl;
+            frameEnds[i] = end;
         }
-        int start = 0;
+        if (count == 0) {
+            return;
+        }
+        buffer = staging.borrow();
         try {
-            while (start < n) {
-                out.write(vector, start, n - start);
-                while (start < n && !vector[start].hasRemaining()) {
-                    if (completed < count && lastBufferOf[completed] == start) {
-                        completed++;
-                    }
-                    start++;
-                }
+            for (int i = 0; i < count; i++) {
+                stage(msgs[i]);
             }
+            flush(null);
         } finally {
-            for (int i = 0; i < n; i++) {
-                vector[i] = null;
+            staging.giveBack(buffer);
+            buffer = null;
+        }
+    }
+
+    private void stage(Message m) throws IOException {
+        ByteBuf th = ACCESS.headers(m);
+        ByteBuf body = ACCESS.body(m);
+        if (buffer.remaining() < FrameHeader.SIZE) {
+            flush(null);
+        }
+        buffer.putShort((short) m.channel())
+                .put((byte) FrameHeader.proto(ACCESS.opCodeRaw(m), false, m.more()))
+                .put((byte) ACCESS.statusRaw(m))
+                .putLong(m.messageId())
+                .putShort((short) th.length())
+                .putShort((short) body.length());
+        section(th);
+        section(body);
+    }
+
+    private void section(ByteBuf b) throws IOException {
+        int len = b.length();
+        if (len > LARGE_SECTION) {
+            flush(b.contentView()); // staged bytes and the section, in one gathering write
+            return;
+        }
+        int at = 0;
+        while (at < len) {
+            if (!buffer.hasRemaining()) {
+                flush(null);
             }
+            int n = Math.min(buffer.remaining(), len - at);
+            buffer.put(b.array(), at, n);
+            at += n;
+        }
+    }
+
+    /** Writes the staged bytes, then {@code large} if not null, completely; empties the buffer. */
+    private void flush(ByteBuffer large) throws IOException {
+        buffer.flip();
+        if (large == null) {
+            while (buffer.hasRemaining()) {
+                wrote(out.write(buffer));
+            }
+        } else {
+            pair[0] = buffer;
+            pair[1] = large;
+            try {
+                while (large.hasRemaining()) {
+                    wrote(out.write(pair, 0, 2));
+                }
+            } finally {
+                pair[0] = null;
+                pair[1] = null;
+            }
+        }
+        buffer.clear();
+    }
+
+    private void wrote(long n) {
+        sent += n;
+        while (completed < count && frameEnds[completed] <= sent) {
+            completed++;
         }
     }
 
