@@ -38,7 +38,9 @@ import java.util.concurrent.locks.LockSupport;
  * closed bit and the number of producers inside their add section; producers enter and leave it
  * with atomic increments, and {@code close} parks until it reads "closed, none inside" before
  * draining, which is what makes close-versus-put race-free. {@code consumer} is CAS-claimed by
- * {@code take}; {@code waiter} is written only by the consumer; {@code closer} is CAS-claimed once.
+ * {@code take}; {@code waiter} is set by the consumer before each check that may end in a park,
+ * and cleared by the consumer or by the one producer whose CAS takes it (that producer unparks it,
+ * so a burst of frames costs one unpark, not one each); {@code closer} is CAS-claimed once.
  * The tag of a queued message (1 = frame, 0 = notice) is owned by the queue while it holds the
  * message. No locks, no {@code synchronized}: only parking (and, for a platform consumer with
  * {@code spinNanos} set, a bounded spin before the first park). A timed wait of at least
@@ -61,7 +63,7 @@ public final class GroupQueue {
     private final AtomicInteger state = new AtomicInteger();            // CLOSED bit | producers inside
     private final AtomicReference<Thread> consumer = new AtomicReference<>(); // thread inside take
     private final AtomicReference<Thread> closer = new AtomicReference<>();   // thread that closed
-    private volatile Thread waiter;                                      // consumer, while it may park
+    private final AtomicReference<Thread> waiter = new AtomicReference<>(); // consumer, while it may park
 
     /**
      * Creates an open, empty queue.
@@ -298,9 +300,9 @@ public final class GroupQueue {
         boolean shared = !forever && timeoutNanos >= WaitTimer.MIN_NANOS;
         WaitTimer.Entry timed = null;
         boolean spun = false;
-        waiter = me; // volatile write before the state read and poll below; producers: offer, state RMW, read waiter
         try {
             for (;;) {
+                waiter.set(me); // volatile write before the state read and poll below; producers: offer, state RMW, read waiter
                 checkOpen();
                 Message m = queue.poll();
                 if (m != null) {
@@ -333,7 +335,7 @@ public final class GroupQueue {
                 }
             }
         } finally {
-            waiter = null;
+            waiter.set(null);
             if (timed != null) {
                 WaitTimer.SHARED.withdraw(timed);
             }
@@ -388,8 +390,8 @@ public final class GroupQueue {
     }
 
     private void wakeConsumer() {
-        Thread w = waiter; // volatile read after exit()'s RMW: either we see w or w sees our message
-        if (w != null) {
+        Thread w = waiter.get(); // volatile read after exit()'s RMW: either we see w or w sees our message
+        if (w != null && waiter.compareAndSet(w, null)) { // one producer wakes it; it re-arms before parking again
             LockSupport.unpark(w);
         }
     }

@@ -51,6 +51,8 @@ final class IoChannel extends Channel {
     private static final int BATCH = 32;
     /** Most frames a reader delivers from one socket read at a time. */
     private static final int READ_BATCH = 32;
+    /** A reader or writer that just moved at least this many frames yields before its next socket call (see read, write). */
+    static final int YIELD_BATCH = 4;
     /** Direct writes: a post this soon after the previous one goes to the writer (see worthWritingDirectly). */
     static final long DIRECT_IDLE_NANOS = 10_000L;
 
@@ -370,6 +372,13 @@ final class IoChannel extends Channel {
                 if (!readBatch(in, h, batch, taken, clocks)) {
                     return;
                 }
+                if (taken >= YIELD_BATCH && !in.hasBuffered()) {
+                    // Under load (several frames per read) let the other virtual threads run
+                    // before reading again, so more frames have arrived: fewer, fuller reads and
+                    // fewer reads that find nothing and park on the poller. One frame per read
+                    // (request/response at low rate) never yields: no added latency.
+                    Thread.yield();
+                }
             }
         } catch (ProtocolViolationException e) {
             LOG.debug("channel {}: {}", number, e.getMessage());
@@ -574,6 +583,9 @@ final class IoChannel extends Channel {
                 }
                 countWritten(batch, n);
                 outbox.doneWriting(bye);
+                if (n >= YIELD_BATCH) {
+                    Thread.yield(); // as the reader: under load, let the posters fill the next batch
+                }
                 if (last == Opcodes.BYE_RESPONSE) {
                     if (!outbox.awaitStopped(BYE_SAFETY_CLOSE_NANOS)) {
                         beginClose(Status.CHANNEL_CLOSED, null); // the peer did not close: §5.5.1 safety close

@@ -1,13 +1,13 @@
 package dev.tofu.internal.engine;
 
 import dev.tofu.Message;
+import dev.tofu.internal.concurrent.SpinLock;
 import dev.tofu.internal.message.MessageAccess;
 
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.locks.LockSupport;
-import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * A channel's outbound queue: posted messages waiting for the channel's writer, in post order.
@@ -18,12 +18,14 @@ import java.util.concurrent.locks.ReentrantLock;
  * come back to the front with {@link #pushBackFront}, keeping post order.
  *
  * <p>Threads: any thread offers (posting application threads); one writer thread takes; the
- * channel's finisher drains. {@code lock} guards every field; nothing inside it blocks. Only the
+ * channel's finisher drains. {@code lock} guards every field; nothing inside it blocks (it is a
+ * {@link SpinLock}: a poster and the writer meet on it constantly, and neither may park for it). Only the
  * writer thread ever waits: it notes itself in {@code waiter} and sets {@code writerWaiting} under
  * the lock, releases the lock and parks; whoever changes what it waits for reads
- * {@code writerWaiting} under the lock and unparks {@code waiter} after releasing it, so a change
- * made after the writer's last check always finds the flag set (no lost wake-up; a stray unpark
- * only makes a park return early, and every wait re-checks in a loop). Parking instead of a
+ * {@code writerWaiting} under the lock, clears it and unparks {@code waiter} after releasing it, so
+ * a change made after the writer's last check either finds the flag set or was made before the
+ * woken writer re-checks under the lock (no lost wake-up, and one unpark per park rather than per
+ * offer; a stray unpark only makes a park return early, and every wait re-checks in a loop). Parking instead of a
  * {@code Condition} keeps the round trip free of allocation: {@code Condition.await} allocates a
  * node per wait.
  *
@@ -35,7 +37,7 @@ import java.util.concurrent.locks.ReentrantLock;
 public final class Outbox {
     private static final MessageAccess ACCESS = MessageAccess.get();
 
-    private final ReentrantLock lock = new ReentrantLock();
+    private final SpinLock lock = new SpinLock(); // short sections, never parks (see SpinLock)
     private final ArrayDeque<Message> queue = new ArrayDeque<>(); // guarded by lock
     private boolean closed;   // guarded by lock: no more offers (the finisher drained it)
     private boolean stopped;  // guarded by lock: the writer must stop (the channel is closing)
@@ -78,7 +80,7 @@ public final class Outbox {
                 return FULL;
             }
             queue.addLast(m);
-            wake = writerWaiting ? waiter : null;
+            wake = takeWaiterLocked();
         } finally {
             lock.unlock();
         }
@@ -177,7 +179,7 @@ public final class Outbox {
         try {
             busy = false;
             byeWritten |= wroteBye;
-            wake = writerWaiting && !queue.isEmpty() ? waiter : null;
+            wake = queue.isEmpty() ? null : takeWaiterLocked();
         } finally {
             lock.unlock();
         }
@@ -232,7 +234,7 @@ public final class Outbox {
         lock.lock();
         try {
             stopped = true;
-            wake = writerWaiting ? waiter : null;
+            wake = takeWaiterLocked();
         } finally {
             lock.unlock();
         }
@@ -247,7 +249,7 @@ public final class Outbox {
         try {
             closed = true;
             stopped = true;
-            wake = writerWaiting ? waiter : null;
+            wake = takeWaiterLocked();
             rest = new ArrayList<>(queue);
             queue.clear();
         } finally {
@@ -307,6 +309,20 @@ public final class Outbox {
         if (Thread.interrupted()) {
             throw new InterruptedException();
         }
+    }
+
+    /**
+     * Holding the lock, after a change the writer may wait for: the writer to unpark once the lock
+     * is released, or null if it is not waiting. Clears {@code writerWaiting}, so the offers that
+     * follow before the writer runs again do not unpark it once each; the woken writer re-checks
+     * under the lock and sets the flag again before it parks again.
+     */
+    private Thread takeWaiterLocked() {
+        if (!writerWaiting) {
+            return null;
+        }
+        writerWaiting = false;
+        return waiter;
     }
 
     /** Unparks the writer noted under the lock, after the lock was released (no-op for null). */

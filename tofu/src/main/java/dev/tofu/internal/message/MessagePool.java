@@ -5,7 +5,10 @@ import dev.tofu.Message;
 import dev.tofu.Status;
 import dev.tofu.TofuException;
 
+import dev.tofu.internal.concurrent.SpinLock;
+
 import java.util.ArrayDeque;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
@@ -19,10 +22,15 @@ import java.util.concurrent.locks.ReentrantLock;
  * {@code retainedBytes} is the buffer capacity the idle messages hold and stays within
  * {@link #RETAINED_BYTES_BUDGET} plus {@link #KEEP_ALWAYS_BYTES} per idle message.
  *
- * <p>Threads: every method may be called from any thread. {@code lock} guards {@code idle},
- * {@code closed}, {@code waiters} and {@code retainedBytes}; nothing inside the lock blocks except
- * {@link #awaitForEngine}'s condition wait, which releases it. No {@code synchronized} (virtual
- * threads must not pin), no per-thread caches.
+ * <p>Threads: every method may be called from any thread. {@code lock}, a {@link SpinLock} (the
+ * critical sections are a few pushes or pops, and a virtual thread parked on a contended
+ * {@code ReentrantLock} costs far more than they do), guards {@code idle}, {@code closed} and
+ * {@code retainedBytes}; nothing inside it blocks. A reader waiting for a message in
+ * {@link #awaitForEngine} waits on {@code refilled} under the separate {@code waitLock}, after
+ * counting itself in {@code waiting} and checking the stack once more; whoever pushes reads
+ * {@code waiting} after its unlock (a volatile write, then a volatile read: no lost wake-up) and
+ * only then takes {@code waitLock} to signal. No {@code synchronized} (virtual threads must not
+ * pin), no per-thread caches.
  */
 public final class MessagePool {
     private static final MessageAccess ACCESS = MessageAccess.get();
@@ -37,12 +45,13 @@ public final class MessagePool {
     /** Buffers up to this size are always kept. */
     public static final int KEEP_ALWAYS_BYTES = 4096;
 
-    private final ReentrantLock lock = new ReentrantLock();
-    private final Condition refilled = lock.newCondition();
+    private final SpinLock lock = new SpinLock();
     private final ArrayDeque<Message> idle;   // guarded by lock; head = most recently put
-    private boolean closed;                   // guarded by lock
-    private int waiters;                      // guarded by lock: threads in awaitForEngine
+    private volatile boolean closed;          // written under lock
     private long retainedBytes;               // guarded by lock: buffer capacity of the idle messages
+    private final ReentrantLock waitLock = new ReentrantLock();
+    private final Condition refilled = waitLock.newCondition();
+    private final AtomicInteger waiting = new AtomicInteger(); // threads in awaitForEngine
     private final AtomicLong created = new AtomicLong();
     private final AtomicLong dropped = new AtomicLong();
     private final AtomicLong adopted = new AtomicLong();
@@ -125,34 +134,42 @@ public final class MessagePool {
      * when the pool closes, or when {@link #wakeWaiters()} is called (the caller re-checks why).
      */
     public Message awaitForEngine(long nanos) throws InterruptedException {
-        lock.lock();
-        try {
-            if (closed) {
-                return null;
-            }
-            Message m = popLocked(Owner.ENGINE);
-            if (m != null || nanos <= 0) {
-                return m;
-            }
-            waiters++;
-            try {
-                refilled.awaitNanos(nanos);
-            } finally {
-                waiters--;
-            }
-            return closed ? null : popLocked(Owner.ENGINE);
-        } finally {
-            lock.unlock();
+        Message m = tryTakeForEngine();
+        if (m != null || nanos <= 0 || closed) {
+            return m;
         }
+        waitLock.lock();
+        try {
+            waiting.incrementAndGet(); // before the second look: a push after it sees us waiting
+            try {
+                m = tryTakeForEngine();
+                if (m != null || closed) {
+                    return m;
+                }
+                refilled.awaitNanos(nanos); // a pusher's signal needs waitLock, held until this releases it
+            } finally {
+                waiting.decrementAndGet();
+            }
+        } finally {
+            waitLock.unlock();
+        }
+        return tryTakeForEngine();
     }
 
     /** Wakes every thread in {@link #awaitForEngine} (used when a channel closes). */
     public void wakeWaiters() {
-        lock.lock();
+        waitLock.lock();
         try {
             refilled.signalAll();
         } finally {
-            lock.unlock();
+            waitLock.unlock();
+        }
+    }
+
+    /** After a push (or close), once {@code lock} is released: wakes waiting readers, if any. */
+    private void signalRefilled() {
+        if (waiting.get() > 0) { // volatile read after the unlock's volatile write
+            wakeWaiters();
         }
     }
 
@@ -183,10 +200,10 @@ public final class MessagePool {
             closed = true;
             idle.clear();
             retainedBytes = 0;
-            refilled.signalAll();
         } finally {
             lock.unlock();
         }
+        wakeWaiters();
     }
 
     /** Returns the number of idle messages. */
@@ -234,12 +251,7 @@ public final class MessagePool {
 
     /** Returns whether the pool is closed. */
     public boolean isClosed() {
-        lock.lock();
-        try {
-            return closed;
-        } finally {
-            lock.unlock();
-        }
+        return closed;
     }
 
     private Message take(int newOwner) {
@@ -269,15 +281,18 @@ public final class MessagePool {
 
     private void keep(Message m) {
         prepareToKeep(m);
+        boolean kept;
         lock.lock();
         try {
-            if (keepLocked(m)) {
-                return;
-            }
+            kept = keepLocked(m);
         } finally {
             lock.unlock();
         }
-        dropped.incrementAndGet();
+        if (kept) {
+            signalRefilled();
+        } else {
+            dropped.incrementAndGet();
+        }
     }
 
     /**
@@ -307,6 +322,9 @@ public final class MessagePool {
         } finally {
             lock.unlock();
         }
+        if (dropping < kept) {
+            signalRefilled();
+        }
         if (dropping > 0) {
             dropped.addAndGet(dropping);
         }
@@ -334,9 +352,6 @@ public final class MessagePool {
         }
         retainedBytes += cap;
         idle.push(m);
-        if (waiters > 0) {
-            refilled.signal();
-        }
         return true;
     }
 
