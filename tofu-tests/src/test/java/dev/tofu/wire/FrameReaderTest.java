@@ -319,4 +319,29 @@ class FrameReaderTest {
         assertEquals(1000, frames, "§1.7: every frame of the stream, then a clean end");
         assertFalse(reader.hasBuffered(), "nothing is left buffered at the end of the stream");
     }
+
+    @Test
+    void completeFramesBufferedCountsOnlyWholeFramesAlreadyRead() throws IOException {
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        int[] sizes = {0, 5, 100, 0, 33, 7};
+        for (int i = 0; i < sizes.length; i++) {
+            Message m = new Message().opCode(dev.tofu.OpCode.REQUEST).channel(1).messageId(i + 1);
+            m.body().append(new byte[sizes[i]]);
+            if (i == 2) {
+                m.headers().append("k", "v");
+            }
+            out.writeBytes(FrameWriter.encode(m));
+        }
+        byte[] stream = out.toByteArray();
+        byte[] cut = java.util.Arrays.copyOf(stream, stream.length - 3); // the last frame is 3 bytes short
+        FrameReader reader = new FrameReader(Channels.newChannel(new ByteArrayInputStream(cut)), 4096);
+        FrameHeader h = new FrameHeader();
+        assertTrue(reader.readHeader(h), "the first header");
+        assertEquals(4, reader.completeFramesBuffered(h.thl + h.bl, 100), "frames 2..5 are whole; frame 6 is short");
+        assertEquals(2, reader.completeFramesBuffered(h.thl + h.bl, 2), "at most max");
+        assertEquals(0, reader.completeFramesBuffered(h.thl + h.bl, 0), "max 0 counts nothing");
+        reader.readSections(h, new Message());
+        assertTrue(reader.readHeader(h), "the second header");
+        assertEquals(3, reader.completeFramesBuffered(h.thl + h.bl, 100), "frames 3..5 after the second");
+    }
 }

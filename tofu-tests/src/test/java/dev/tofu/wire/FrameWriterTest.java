@@ -5,6 +5,7 @@ import dev.tofu.OpCode;
 import dev.tofu.Origin;
 import dev.tofu.internal.wire.FrameHeader;
 import dev.tofu.internal.wire.FrameWriter;
+import dev.tofu.internal.wire.StagingBuffers;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -170,6 +171,62 @@ class FrameWriterTest {
         writer.write(many, many.length);
         assertArrayEquals(expectedBytes(many, many.length), ch.bytes(), "§1.7: frames leave in post order");
         assertEquals(FrameWriter.MAX_BATCH, writer.completed(), "all frames completed");
+    }
+
+    @Test
+    void aBatchOfSmallFramesLeavesInOneWriteAndTheStagingBufferIsGivenBack() throws IOException {
+        StagingBuffers staging = new StagingBuffers(FrameWriter.DEFAULT_STAGING, 2);
+        Message[] many = new Message[FrameWriter.MAX_BATCH];
+        for (int i = 0; i < many.length; i++) {
+            many[i] = new Message().opCode(OpCode.REQUEST).channel(7).messageId(i + 1);
+            many[i].body().append(new byte[64]);
+        }
+        FakeChannels.CappedWriter ch = new FakeChannels.CappedWriter(Integer.MAX_VALUE, null, -1);
+        FrameWriter writer = new FrameWriter(ch, staging);
+        writer.write(many, many.length);
+        assertArrayEquals(expectedBytes(many, many.length), ch.bytes(), "§1.7: frames in order");
+        assertEquals(1, ch.calls(), "64 small frames are staged into one buffer and leave in one call");
+        assertEquals(1, staging.idleCount(), "the staging buffer is given back when the call returns");
+
+        FrameWriter failing = new FrameWriter(new FakeChannels.CappedWriter(100, null, 500), staging);
+        assertThrows(IOException.class, () -> failing.write(many, many.length), "the channel's error reaches the caller");
+        assertEquals(500 / (16 + 64), failing.completed(), "frames wholly before the failure");
+        assertEquals(1, staging.idleCount(), "the staging buffer is given back after a failure too");
+    }
+
+    @Test
+    void aLargeSectionLeavesFromTheMessageTogetherWithTheStagedBytesBeforeIt() throws IOException {
+        Message big = new Message().opCode(OpCode.RESPONSE).channel(3).messageId(9);
+        big.headers().append("k", "v");
+        byte[] body = new byte[FrameWriter.LARGE_SECTION * 10];
+        new Random(5).nextBytes(body);
+        big.body().append(body);
+        Message small = new Message().opCode(OpCode.SIGNAL).channel(3).messageId(10);
+        small.body().append(new byte[] {1, 2, 3});
+        Message[] msgs = {small, big, small};
+        FakeChannels.CappedWriter ch = new FakeChannels.CappedWriter(Integer.MAX_VALUE, null, -1);
+        FrameWriter writer = new FrameWriter(ch);
+        writer.write(msgs, 3);
+        assertArrayEquals(expectedBytes(msgs, 3), ch.bytes(), "§1.7: exact bytes, in order");
+        assertEquals(2, ch.calls(), "one gathering write up to and with the large body, one for what follows it");
+    }
+
+    @Test
+    void stagingBuffersAreReusedAndTheIdleOnesBounded() {
+        StagingBuffers staging = new StagingBuffers(64, 2);
+        java.nio.ByteBuffer a = staging.borrow();
+        java.nio.ByteBuffer b = staging.borrow();
+        java.nio.ByteBuffer c = staging.borrow();
+        assertEquals(true, a.isDirect() && a.capacity() == 64, "direct buffers of the pool's size");
+        a.put((byte) 1);
+        staging.giveBack(a);
+        staging.giveBack(b);
+        staging.giveBack(c);
+        assertEquals(2, staging.idleCount(), "at most maxIdle idle buffers; the third goes to the collector");
+        java.nio.ByteBuffer again = staging.borrow();
+        assertEquals(true, again == a || again == b, "an idle buffer is lent again");
+        assertEquals(0, again.position(), "lent cleared");
+        assertEquals(64, again.remaining(), "lent cleared");
     }
 
     @Test
