@@ -28,6 +28,7 @@ public final class JeroMqSystem implements EchoSystem {
     private int routerPort;
     private volatile boolean dealer;
     private volatile int maxPayload = 65535;
+    private final java.util.Queue<String> serverErrors = new java.util.concurrent.ConcurrentLinkedQueue<>();
 
     @Override
     public String name() {
@@ -54,34 +55,48 @@ public final class JeroMqSystem implements EchoSystem {
 
     private void serveRep(ZMQ.Socket s) {
         s.setReceiveTimeOut(POLL_MS);
-        try {
-            while (running) {
-                byte[] m = s.recv(0);
-                if (m != null) {
-                    s.send(m, 0);
-                }
+        serve("REP", s, () -> {
+            byte[] m = s.recv(0);
+            if (m != null && !s.send(m, 0)) {
+                serverErrors.add("REP send failed: errno " + s.errno());
             }
-        } catch (ZMQException ignored) {
-            // context closed
-        } finally {
-            s.close();
-        }
+        });
     }
 
     private void serveRouter(ZMQ.Socket s) {
         s.setReceiveTimeOut(POLL_MS);
+        serve("ROUTER", s, () -> {
+            byte[] id = s.recv(0);
+            if (id == null) {
+                return;
+            }
+            byte[] m = s.recv(0);
+            if (!s.send(id, ZMQ.SNDMORE) || !s.send(m, 0)) {
+                serverErrors.add("ROUTER send failed: errno " + s.errno());
+            }
+        });
+    }
+
+    /**
+     * Runs a server loop until close. An error other than the context ending is noted (and
+     * reported by {@link #leaks}) and the loop goes on: a server thread that died silently used to
+     * leave every later client of the run waiting for replies that never came.
+     */
+    private void serve(String kind, ZMQ.Socket s, Runnable step) {
         try {
             while (running) {
-                byte[] id = s.recv(0);
-                if (id == null) {
-                    continue;
+                try {
+                    step.run();
+                } catch (ZMQException e) {
+                    if (!running || e.getErrorCode() == ZMQ.Error.ETERM.getCode()) {
+                        return;
+                    }
+                    if (serverErrors.size() < 20) {
+                        serverErrors.add(kind + " server: " + e);
+                    }
+                    java.util.concurrent.locks.LockSupport.parkNanos(1_000_000L); // no hot loop on a lasting error
                 }
-                byte[] m = s.recv(0);
-                s.send(id, ZMQ.SNDMORE);
-                s.send(m, 0);
             }
-        } catch (ZMQException ignored) {
-            // context closed
         } finally {
             s.close();
         }
@@ -111,8 +126,16 @@ public final class JeroMqSystem implements EchoSystem {
 
     @Override
     public List<String> leaks(long waitMillis) {
+        List<String> problems = new ArrayList<>();
         int open = clientContext.getSockets().size();
-        return open == 0 ? List.of() : List.of("jeromq: " + open + " client sockets still open");
+        if (open > 0) {
+            problems.add("jeromq: " + open + " client sockets still open");
+        }
+        String e;
+        while ((e = serverErrors.poll()) != null) {
+            problems.add("jeromq: " + e);
+        }
+        return problems;
     }
 
     @Override
