@@ -227,6 +227,8 @@ class FrameWriterTest {
         assertEquals(true, again == a || again == b, "an idle buffer is lent again");
         assertEquals(0, again.position(), "lent cleared");
         assertEquals(64, again.remaining(), "lent cleared");
+        staging.clear();
+        assertEquals(0, staging.idleCount(), "clear lets go of the idle buffers");
     }
 
     @Test

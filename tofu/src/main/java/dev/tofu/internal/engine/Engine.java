@@ -109,7 +109,7 @@ public final class Engine implements Ampe {
         pool.put(message);
     }
 
-    /** Closes every group (waking blocked receivers), every channel, then the pool. Idempotent. */
+    /** Closes every group (waking blocked receivers), every channel, then the pool and the IO buffers. Idempotent. */
     public void close() {
         if (!shutdown.compareAndSet(false, true)) {
             return;
@@ -120,6 +120,8 @@ public final class Engine implements Ampe {
         }
         watchdog.stop(System.nanoTime() + TERMINATION_NANOS);
         pool.close();
+        readBuffers.clear(); // the channels have ended: their direct buffers need not wait for the engine's collection
+        writeStaging.clear();
         LOG.debug("engine closed");
     }
 

@@ -48,6 +48,14 @@ public final class StagingBuffers {
         }
     }
 
+    /**
+     * Lets go of every idle buffer (the reactor closed); their memory is freed with them. A buffer
+     * given back later is kept again.
+     */
+    public void clear() {
+        idle.clear();
+    }
+
     /** Returns the size of every buffer. */
     public int size() {
         return size;
