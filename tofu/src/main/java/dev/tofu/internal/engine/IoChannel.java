@@ -488,7 +488,7 @@ final class IoChannel extends Channel {
 
     /**
      * Takes up to {@code wanted} pooled messages to read into, into {@code batch}; on an empty pool,
-     * waits for one as {@link #takeReceiveMessage} does.
+     * waits for one ({@link #awaitReceiveMessage}).
      *
      * @return how many were taken; 0 when the channel or the pool closed while waiting
      */
@@ -497,7 +497,7 @@ final class IoChannel extends Channel {
         if (n > 0) {
             return n;
         }
-        Message m = takeReceiveMessage();
+        Message m = awaitReceiveMessage();
         if (m == null) {
             return 0;
         }
@@ -505,12 +505,11 @@ final class IoChannel extends Channel {
         return 1;
     }
 
-    /** A pooled message to read into; on an empty pool, one pool_empty Signal per episode (§6.6). */
-    private Message takeReceiveMessage() throws InterruptedException {
-        Message m = engine.pool.tryTakeForEngine();
-        if (m != null) {
-            return m;
-        }
+    /**
+     * The pool was just found empty: one pool_empty Signal per episode (§6.6), then a wait for a
+     * message to read into; null when the channel or the pool closes meanwhile.
+     */
+    private Message awaitReceiveMessage() throws InterruptedException {
         group.deliverNotice(engine.notice(number, Status.POOL_EMPTY, 0));
         LOG.debug("channel {}: pool empty, reading paused", number);
         ChannelEvents.BackPressure event = new ChannelEvents.BackPressure();
@@ -518,7 +517,7 @@ final class IoChannel extends Channel {
         event.begin();
         try {
             while (!life.isClosing() && !engine.pool.isClosed()) {
-                m = engine.pool.awaitForEngine(TimeUnit.MILLISECONDS.toNanos(100));
+                Message m = engine.pool.awaitForEngine(TimeUnit.MILLISECONDS.toNanos(100));
                 if (m != null) {
                     return m;
                 }
