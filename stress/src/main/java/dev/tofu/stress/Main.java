@@ -1,5 +1,6 @@
 package dev.tofu.stress;
 
+import dev.tofu.stress.bench.AllocationSites;
 import dev.tofu.stress.cli.CompareCommand;
 import dev.tofu.stress.cli.JcstressCommand;
 import dev.tofu.stress.cli.JmhCommand;
@@ -15,7 +16,8 @@ import java.util.List;
 
 /**
  * The stress harness's entry point ({@code ./harness}): subcommands {@code run} (the default),
- * {@code compare}, {@code smoke}, {@code soak}, {@code server}, {@code jmh}, {@code jcstress}.
+ * {@code compare}, {@code smoke}, {@code soak}, {@code server}, {@code jmh}, {@code jcstress}, and
+ * {@code alloc-sites} ({@link AllocationSites}, passed its arguments unparsed like {@code jmh}).
  */
 @Command(name = "harness", mixinStandardHelpOptions = true, version = "tofu stress harness 0.1.0",
         description = {"The tofu for Java stress harness: how fast and how trustworthy tofu is, and how it compares.",
@@ -31,7 +33,8 @@ import java.util.List;
                 "  ./harness run --workloads pingpong,pipeline --pipeline-channels 1,16,256 --duration 5",
                 "  ./harness soak --duration 10m --seed 42     mixed load + random faults; back to baseline after",
                 "  ./harness server --tcp 0.0.0.0:7099        an echo server for '--connect tcp|HOST|7099' elsewhere",
-                "  ./harness jmh RoundTrip -prof gc           allocation per round trip (JMH)"})
+                "  ./harness jmh RoundTripBench -prof gc      allocation per round trip (JMH), tofu and raw sockets",
+                "  ./harness alloc-sites --transport TCP      tofu's allocation per round trip by site (JFR, no TLABs)"})
 public final class Main implements Runnable {
     private static volatile List<String> lastArgs = List.of();
 
@@ -50,6 +53,10 @@ public final class Main implements Runnable {
 
     public static void main(String[] args) throws Exception {
         lastArgs = List.of(args);
+        if (args.length > 0 && args[0].equals("alloc-sites")) {
+            AllocationSites.main(Arrays.copyOfRange(args, 1, args.length));
+            return;
+        }
         if (args.length > 0 && (args[0].equals("jmh") || args[0].equals("jcstress"))) {
             String[] rest = Arrays.copyOfRange(args, 1, args.length);
             if (args[0].equals("jmh")) {

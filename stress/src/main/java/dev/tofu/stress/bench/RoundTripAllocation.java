@@ -29,9 +29,10 @@ import java.time.Duration;
  * java -cp stress/target/tofu-stress.jar dev.tofu.stress.bench.RoundTripAllocation [TCP|UDS] [round trips] [directWrite]
  * </pre>
  *
- * <p>Per-site figures: run it with {@code -XX:-UseTLAB} and a JFR recording of
- * {@code jdk.ObjectAllocationOutsideTLAB} with stack traces; without TLABs every allocation is
- * such an event, so summing {@code allocationSize} by thread, class and stack gives exact bytes.
+ * <p>Per-site figures: {@link AllocationSites} runs this loop with {@code -XX:-UseTLAB} and a JFR
+ * recording of {@code jdk.ObjectAllocationOutsideTLAB} with stack traces; without TLABs every
+ * allocation is such an event, so summing {@code allocationSize} by thread, class and stack gives
+ * exact bytes ({@code ./harness alloc-sites TCP}).
  *
  * <p>Threads: everything runs on the main thread except the engines' and the echo server's own.
  */
@@ -49,29 +50,14 @@ public final class RoundTripAllocation {
         Transport transport = Transport.valueOf(args.length > 0 ? args[0] : "TCP");
         int count = args.length > 1 ? Integer.parseInt(args[1]) : 200_000;
         boolean direct = args.length > 2 && Boolean.parseBoolean(args[2]);
-        Options options = Options.of(64, 256).withDirectWrite(direct);
-        try (TofuEchoServer server = new TofuEchoServer(options);
-             Reactor client = Reactor.create(options)) {
-            Address a = server.listen(transport, transport == Transport.TCP
-                    ? Address.tcpServer("127.0.0.1", 0) : Address.udsServer(Path.of("")));
-            Ampe ampe = client.ampe();
-            ChannelGroup group = ampe.create();
-            Message hello = ampe.get(AllocationStrategy.ALWAYS);
-            a.format(hello);
-            int channel = group.post(hello).channel();
-            Message r = group.waitReceive(Duration.ofSeconds(10));
-            if (r == null || r.opCode() != OpCode.HELLO_RESPONSE || r.status() != Status.SUCCESS) {
-                throw new IllegalStateException("connect failed: " + r);
-            }
-            ampe.put(r);
-            byte[] payload = new byte[64];
+        try (Loopback loop = new Loopback(transport, direct)) {
             long sink = 0;
             ThreadAllocation byThread = new ThreadAllocation(Thread.currentThread().getName());
             for (int round = 0; round < 3; round++) {
                 byThread.start();
                 long t0 = System.nanoTime();
                 for (int i = 0; i < count; i++) {
-                    sink += roundTrip(ampe, group, channel, payload);
+                    sink += loop.roundTrip();
                 }
                 long t1 = System.nanoTime();
                 System.out.printf("round %d (%s, directWrite=%s): %.1f us/op%n", round, transport, direct,
@@ -81,6 +67,50 @@ public final class RoundTripAllocation {
                 }
             }
             System.out.println("(sink " + sink + ")");
+        }
+    }
+
+    /**
+     * A client reactor connected to a {@link TofuEchoServer} in this JVM over one channel, with a
+     * reused 64-byte payload: {@link #roundTrip} is one round trip of {@link RoundTripBench}.
+     * Threads: opened, used and closed by one thread; the engines and the echo loop run their own.
+     */
+    static final class Loopback implements AutoCloseable {
+        private final TofuEchoServer server;
+        private final Reactor client;
+        private final Ampe ampe;
+        private final ChannelGroup group;
+        private final int channel;
+        private final byte[] payload = new byte[64];
+
+        Loopback(Transport transport, boolean directWrite) {
+            Options options = Options.of(64, 256).withDirectWrite(directWrite);
+            server = new TofuEchoServer(options);
+            Address a = server.listen(transport, transport == Transport.TCP
+                    ? Address.tcpServer("127.0.0.1", 0) : Address.udsServer(Path.of("")));
+            client = Reactor.create(options);
+            ampe = client.ampe();
+            group = ampe.create();
+            Message hello = ampe.get(AllocationStrategy.ALWAYS);
+            a.format(hello);
+            channel = group.post(hello).channel();
+            Message r = group.waitReceive(Duration.ofSeconds(10));
+            if (r == null || r.opCode() != OpCode.HELLO_RESPONSE || r.status() != Status.SUCCESS) {
+                close();
+                throw new IllegalStateException("connect failed: " + r);
+            }
+            ampe.put(r);
+        }
+
+        /** One round trip; returns the echoed payload length. */
+        int roundTrip() {
+            return RoundTripAllocation.roundTrip(ampe, group, channel, payload);
+        }
+
+        @Override
+        public void close() {
+            client.close();
+            server.close();
         }
     }
 
