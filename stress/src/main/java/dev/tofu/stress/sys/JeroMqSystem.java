@@ -43,6 +43,13 @@ public final class JeroMqSystem implements EchoSystem {
     @Override
     public void start() {
         serverContext = new ZContext(1);
+        clientContext = new ZContext(1);
+        startServers();
+    }
+
+    /** A fresh REP and ROUTER socket on new ports, each served by a thread of its own. */
+    private void startServers() {
+        running = true;
         ZMQ.Socket rep = serverContext.createSocket(SocketType.REP);
         repPort = rep.bindToRandomPort("tcp://127.0.0.1");
         ZMQ.Socket router = serverContext.createSocket(SocketType.ROUTER);
@@ -50,7 +57,19 @@ public final class JeroMqSystem implements EchoSystem {
         routerPort = router.bindToRandomPort("tcp://127.0.0.1");
         serverThreads.add(Thread.ofPlatform().daemon().name("jeromq-rep").start(() -> serveRep(rep)));
         serverThreads.add(Thread.ofPlatform().daemon().name("jeromq-router").start(() -> serveRouter(router)));
-        clientContext = new ZContext(1);
+    }
+
+    /** Ends the server threads; each closes its socket on the way out. */
+    private void stopServers() {
+        running = false;
+        for (Thread t : serverThreads) {
+            try {
+                t.join(5000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        serverThreads.clear();
     }
 
     private void serveRep(ZMQ.Socket s) {
@@ -104,6 +123,13 @@ public final class JeroMqSystem implements EchoSystem {
 
     @Override
     public void prepare(int connections, int inFlight, int maxPayload) {
+        // Fresh server sockets for every measurement. Reusing one REP/ROUTER across the rounds of a
+        // compare run (each round connects new client sockets and destroys them with linger 0)
+        // made JeroMQ now and then never deliver a new connection's first requests: 3 of 10-12
+        // pingpong rounds lost their only request (the server never received it), and pipeline
+        // rounds lost their first 64. With fresh sockets, none in the same runs.
+        stopServers();
+        startServers();
         this.dealer = inFlight > 1;
         this.maxPayload = maxPayload;
     }
@@ -140,14 +166,7 @@ public final class JeroMqSystem implements EchoSystem {
 
     @Override
     public void close() {
-        running = false;
-        for (Thread t : serverThreads) {
-            try {
-                t.join(5000);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        }
+        stopServers();
         clientContext.close();
         serverContext.close();
     }
