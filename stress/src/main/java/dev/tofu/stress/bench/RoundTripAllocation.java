@@ -72,18 +72,24 @@ public final class RoundTripAllocation {
 
     /**
      * A client reactor connected to a {@link TofuEchoServer} in this JVM over one channel, with a
-     * reused 64-byte payload: {@link #roundTrip} is one round trip of {@link RoundTripBench}.
+     * reused payload (64 bytes unless given): {@link #roundTrip} is one round trip of
+     * {@link RoundTripBench}, which uses this set-up too.
      * Threads: opened, used and closed by one thread; the engines and the echo loop run their own.
      */
     static final class Loopback implements AutoCloseable {
         private final TofuEchoServer server;
         private final Reactor client;
-        private final Ampe ampe;
-        private final ChannelGroup group;
-        private final int channel;
-        private final byte[] payload = new byte[64];
+        final Ampe ampe;
+        final ChannelGroup group;
+        final int channel;
+        final byte[] payload;
 
         Loopback(Transport transport, boolean directWrite) {
+            this(transport, directWrite, 64);
+        }
+
+        Loopback(Transport transport, boolean directWrite, int payloadSize) {
+            payload = new byte[payloadSize];
             Options options = Options.of(64, 256).withDirectWrite(directWrite);
             server = new TofuEchoServer(options);
             Address a = server.listen(transport, transport == Transport.TCP

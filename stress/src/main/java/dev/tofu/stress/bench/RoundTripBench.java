@@ -1,15 +1,8 @@
 package dev.tofu.stress.bench;
 
-import dev.tofu.Address;
 import dev.tofu.AllocationStrategy;
-import dev.tofu.Ampe;
-import dev.tofu.ChannelGroup;
 import dev.tofu.Message;
 import dev.tofu.OpCode;
-import dev.tofu.Options;
-import dev.tofu.Reactor;
-import dev.tofu.Status;
-import dev.tofu.stress.sys.TofuEchoServer;
 import dev.tofu.stress.sys.Transport;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -25,8 +18,6 @@ import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 
-import java.nio.file.Path;
-import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -55,8 +46,6 @@ import java.util.concurrent.TimeUnit;
 @Measurement(iterations = 5, time = 2)
 @Fork(value = 1, jvmArgsAppend = {"-Xmx1g"})
 public class RoundTripBench {
-    private static final Duration TIMEOUT = Duration.ofSeconds(10);
-
     @Param({"TCP", "UDS"})
     String transport;
 
@@ -67,33 +56,13 @@ public class RoundTripBench {
     @Param({"false"})
     boolean directWrite;
 
-    private TofuEchoServer server;
-    private Reactor client;
-    private Ampe ampe;
-    private ChannelGroup group;
-    private int channel;
-    private byte[] payload;
+    private RoundTripAllocation.Loopback loop;
     private long ops;
     private ThreadAllocation byThread;
 
     @Setup
     public void setup() {
-        Options options = Options.of(64, 256).withDirectWrite(directWrite);
-        server = new TofuEchoServer(options);
-        Transport t = Transport.valueOf(transport);
-        Address a = server.listen(t, t == Transport.TCP ? Address.tcpServer("127.0.0.1", 0) : Address.udsServer(Path.of("")));
-        client = Reactor.create(options);
-        ampe = client.ampe();
-        group = ampe.create();
-        Message hello = ampe.get(AllocationStrategy.ALWAYS);
-        a.format(hello);
-        channel = group.post(hello).channel();
-        Message r = group.waitReceive(TIMEOUT);
-        if (r == null || r.opCode() != OpCode.HELLO_RESPONSE || r.status() != Status.SUCCESS) {
-            throw new IllegalStateException("connect failed: " + r);
-        }
-        ampe.put(r);
-        payload = new byte[size];
+        loop = new RoundTripAllocation.Loopback(Transport.valueOf(transport), directWrite, size);
     }
 
     /** Starts the per-thread counters when {@code -Dbench.byThread=true}. */
@@ -118,7 +87,7 @@ public class RoundTripBench {
     /** Post a Request, receive its Response, return it to the pool. */
     @Benchmark
     public int roundTrip() {
-        int n = RoundTripAllocation.roundTrip(ampe, group, channel, payload);
+        int n = loop.roundTrip();
         ops++;
         return n;
     }
@@ -131,18 +100,17 @@ public class RoundTripBench {
     @Warmup(iterations = 2, time = 1)
     @Measurement(iterations = 3, time = 1)
     public int appSideOnly() {
-        Message m = ampe.get(AllocationStrategy.ALWAYS);
-        m.opCode(OpCode.REQUEST).channel(channel).messageId(1);
-        m.body().append(payload);
+        Message m = loop.ampe.get(AllocationStrategy.ALWAYS);
+        m.opCode(OpCode.REQUEST).channel(loop.channel).messageId(1);
+        m.body().append(loop.payload);
         int n = m.body().length();
-        ampe.put(m);
+        loop.ampe.put(m);
         ops++;
         return n;
     }
 
     @TearDown
     public void tearDown() {
-        client.close();
-        server.close();
+        loop.close();
     }
 }
