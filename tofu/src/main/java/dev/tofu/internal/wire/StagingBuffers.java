@@ -13,7 +13,7 @@ import java.nio.ByteBuffer;
  * <p>Invariants: a buffer is lent to at most one holder at a time; an idle buffer sits in
  * {@code idle} exactly once, cleared; at most {@code maxIdle} buffers are idle (a buffer given back
  * to a full pool is left to the garbage collector, which frees its memory). The pool never blocks:
- * an empty pool allocates.
+ * an empty pool allocates (through {@link DirectMemory}, never pinning a virtual thread).
  *
  * <p>Threads: {@link #borrow} and {@link #giveBack} from any thread (JCTools' lock-free MPMC queue
  * in its {@code Atomic} form). Whoever borrowed a buffer alone uses it until it gives it back.
@@ -37,7 +37,7 @@ public final class StagingBuffers {
     /** Returns a cleared buffer of {@link #size()} bytes, lent to the caller until {@link #giveBack}. */
     public ByteBuffer borrow() {
         ByteBuffer b = idle.poll();
-        return b != null ? b : ByteBuffer.allocateDirect(size);
+        return b != null ? b : DirectMemory.allocate(size); // never allocateDirect on a virtual thread: it can pin
     }
 
     /** Takes back a buffer {@link #borrow} lent; the caller must not touch it afterwards. */
