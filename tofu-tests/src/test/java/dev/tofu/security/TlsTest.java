@@ -241,11 +241,15 @@ class TlsTest {
         long requested = out.lines().filter(l -> l.contains("\"request_update\": update_requested")).count();
         long answered = out.lines().filter(l -> l.contains("\"request_update\": update_not_requested")).count();
         assertTrue(requested >= 20, "KeyUpdates were requested: " + requested);
-        // each KeyUpdate shows twice (produced by one end, consumed by the other, both in the child);
-        // the ByeSignal at the end may cut off the answer to the last request of each direction
-        assertTrue(answered <= requested && requested - answered <= 4,
-                "every requested KeyUpdate was answered, but for at most one per direction at the close: "
-                        + requested + " requested, " + answered + " answered");
+        // Each KeyUpdate shows twice (produced by one end, consumed by the other, both in the child).
+        // The abortive close at the end cuts off the KeyUpdates still in flight in both directions
+        // (a request whose record was never read, an answer JSSE keeps until its next write), so
+        // the last few go unanswered: 2, 4 and 6 lines have been seen in runs that were otherwise
+        // intact. A reader that failed to answer would leave hundreds, so allow a small tail.
+        long allowed = Math.max(8, requested / 50);
+        assertTrue(answered <= requested && requested - answered <= allowed,
+                "every requested KeyUpdate was answered but for the last few cut off at the close (at most "
+                        + allowed + " lines): " + requested + " requested, " + answered + " answered");
     }
 
     @Test
