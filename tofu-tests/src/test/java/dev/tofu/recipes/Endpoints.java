@@ -13,7 +13,7 @@ import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * A server address known before the server exists (the reconnect recipes need one: the client
- * retries while nothing listens yet). TCP uses a port the OS just gave out and took back, UDS a
+ * retries while nothing listens yet). TCP uses a free port below the ephemeral range, UDS a
  * fresh temp path (PROTOCOL.md §4, test helpers findFreeTcpPort / tempUdsPath). Everything else in
  * these tests listens on port 0 / an empty UDS path and reads {@code ~bound_to}.
  */
@@ -31,19 +31,41 @@ public record Endpoints(Address client, Address server, Path udsPath) {
     }
 
     /**
-     * Binds 127.0.0.1:0, reads the port, closes; never hands out the same port twice in this JVM
-     * (listeners use SO_REUSEPORT, so two concurrent scenarios on one port would both listen and
-     * steal each other's clients).
+     * A port below the kernel's ephemeral range that is free now (bound and closed again) and that
+     * this JVM never handed out before. Below the ephemeral range, because other tests of this JVM
+     * listen on port 0 at the same time: a port the OS had just given out could be given to one of
+     * those listeners before the scenario that holds it starts its own, and the scenario's client
+     * would then connect to a stranger's server. Never twice, because listeners use SO_REUSEPORT,
+     * so two scenarios on one port would both listen and steal each other's clients.
      */
     public static int freeTcpPort() {
-        while (true) {
-            try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-                if (HANDED_OUT.add(s.getLocalPort())) {
-                    return s.getLocalPort();
-                }
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
+        int below = ephemeralLow();
+        int span = Math.max(1, below - LOWEST_PORT);
+        int start = java.util.concurrent.ThreadLocalRandom.current().nextInt(span);
+        for (int i = 0; i < span; i++) {
+            int port = LOWEST_PORT + (start + i) % span;
+            if (!HANDED_OUT.add(port)) {
+                continue;
             }
+            try (ServerSocket s = new ServerSocket(port, 1, InetAddress.getLoopbackAddress())) {
+                return s.getLocalPort();
+            } catch (IOException busy) {
+                // in use by someone else: try the next one (it stays marked: it was not free)
+            }
+        }
+        throw new IllegalStateException("no free TCP port in " + LOWEST_PORT + ".." + (below - 1));
+    }
+
+    private static final int LOWEST_PORT = 20000;
+
+    /** The first port of the kernel's ephemeral range (Linux: ip_local_port_range), else 32768. */
+    private static int ephemeralLow() {
+        try {
+            String range = Files.readString(Path.of("/proc/sys/net/ipv4/ip_local_port_range")).trim();
+            int low = Integer.parseInt(range.split("\\s+")[0]);
+            return low > LOWEST_PORT + 1000 ? low : 32768;
+        } catch (IOException | RuntimeException e) {
+            return 32768;
         }
     }
 
