@@ -43,8 +43,7 @@ public final class JeroMqSystem implements EchoSystem {
     @Override
     public void start() {
         serverContext = new ZContext(1);
-        clientContext = new ZContext(1);
-        startServers();
+        clientContext = new ZContext(1); // the server sockets come with each measurement's prepare()
     }
 
     /** A fresh REP and ROUTER socket on new ports, each served by a thread of its own. */
