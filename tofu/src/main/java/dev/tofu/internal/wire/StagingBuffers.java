@@ -12,8 +12,9 @@ import java.nio.ByteBuffer;
  *
  * <p>Invariants: a buffer is lent to at most one holder at a time; an idle buffer sits in
  * {@code idle} exactly once, cleared; at most {@code maxIdle} buffers are idle (a buffer given back
- * to a full pool is left to the garbage collector, which frees its memory). The pool never blocks:
- * an empty pool allocates (through {@link DirectMemory}, never pinning a virtual thread).
+ * to a full pool is left to the garbage collector, which frees its memory). Borrowers never wait
+ * for each other: an empty pool allocates, through {@link DirectMemory}, where a virtual thread
+ * parks for the moment the allocation takes instead of pinning its carrier.
  *
  * <p>Threads: {@link #borrow} and {@link #giveBack} from any thread (JCTools' lock-free MPMC queue
  * in its {@code Atomic} form). Whoever borrowed a buffer alone uses it until it gives it back.
