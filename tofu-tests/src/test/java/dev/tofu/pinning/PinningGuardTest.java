@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.concurrent.locks.LockSupport;
 
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The pinning guard must see a pin when one happens, and only on the threads it watches. */
@@ -68,5 +69,63 @@ class PinningGuardTest {
         Thread t = Thread.ofVirtual().name("someone-else").start(AlsoPinsWhileInitialising::touch);
         t.join();
         assertTrue(r.stop().isEmpty(), "only threads named with the watched prefix count");
+    }
+
+    @Test
+    void jdkThreadContainerRegistryIsBookkeeping() {
+        // The stack of the pin CI saw on JDK 25: a contended bin monitor while registering a new
+        // virtual thread in the root thread container.
+        assertTrue(PinningGuard.isJdkBookkeeping(List.of(
+                "java.util.concurrent.ConcurrentHashMap.putVal",
+                "java.util.concurrent.ConcurrentHashMap$KeySetView.add",
+                "jdk.internal.vm.ThreadContainers$RootContainer$TrackingRootContainer.onStart",
+                "jdk.internal.vm.ThreadContainer.add",
+                "java.lang.VirtualThread.start",
+                "java.lang.VirtualThread.start",
+                "dev.tofu.internal.rpc.ServerCore.startHandler",
+                "dev.tofu.internal.rpc.ServerCore.handlerDone")));
+        assertTrue(PinningGuard.isJdkBookkeeping(List.of(
+                "java.util.concurrent.ConcurrentHashMap.replaceNode",
+                "java.util.concurrent.ConcurrentHashMap$KeySetView.remove",
+                "jdk.internal.vm.ThreadContainers$RootContainer$TrackingRootContainer.onExit",
+                "jdk.internal.vm.ThreadContainer.remove",
+                "java.lang.VirtualThread.afterDone")));
+    }
+
+    @Test
+    void jdkInterruptLockIsBookkeeping() {
+        assertTrue(PinningGuard.isJdkBookkeeping(List.of(
+                "java.lang.Thread.blockedOn",
+                "sun.nio.ch.SocketChannelImpl.endRead",
+                "sun.nio.ch.SocketChannelImpl.read",
+                "dev.tofu.internal.engine.IoChannel.read")));
+    }
+
+    @Test
+    void monitorsEnteredByTofuOrOtherJdkCodeAreCounted() {
+        // The same map operation from tofu's own code is not the JDK's bookkeeping.
+        assertFalse(PinningGuard.isJdkBookkeeping(List.of(
+                "java.util.concurrent.ConcurrentHashMap.putVal",
+                "java.util.concurrent.ConcurrentHashMap.put",
+                "dev.tofu.internal.engine.ChannelTable.add")));
+        assertFalse(PinningGuard.isJdkBookkeeping(List.of(
+                "dev.tofu.internal.engine.Outbox.push",
+                "dev.tofu.Group.post")));
+        assertFalse(PinningGuard.isJdkBookkeeping(List.of(
+                "java.nio.DirectByteBuffer.<init>",
+                "java.nio.ByteBuffer.allocateDirect",
+                "dev.tofu.internal.wire.StagingBuffers.borrow")));
+        assertFalse(PinningGuard.isJdkBookkeeping(List.of()));
+    }
+
+    @Test
+    void bookkeepingIsLookedForOnlyAmongTheInnermostFrames() {
+        List<String> deep = new java.util.ArrayList<>();
+        for (int i = 0; i < PinningGuard.BOOKKEEPING_DEPTH; i++) {
+            deep.add("dev.tofu.internal.engine.Frame" + i + ".run");
+        }
+        deep.add("jdk.internal.vm.ThreadContainer.add");
+        assertEquals(PinningGuard.BOOKKEEPING_DEPTH + 1, deep.size());
+        assertFalse(PinningGuard.isJdkBookkeeping(deep), "a container frame below tofu's frames is not the pin's cause");
     }
 }
