@@ -128,4 +128,21 @@ class PinningGuardTest {
         assertEquals(PinningGuard.BOOKKEEPING_DEPTH + 1, deep.size());
         assertFalse(PinningGuard.isJdkBookkeeping(deep), "a container frame below tofu's frames is not the pin's cause");
     }
+
+    @Test
+    void aJavaAgentTransformingAClassAsItLoadsIsClassLoading() {
+        // The Jazzer fuzz tests attach an agent to the test JVM; it transforms classes as they load
+        // (seen in CI under TlsTransport.fillNetIn -> SocketChannelImpl.socket).
+        assertTrue(PinningGuard.isClassLoadingStack(List.of(
+                "sun.instrument.TransformerManager.transform",
+                "sun.instrument.InstrumentationImpl.transform",
+                "sun.nio.ch.SocketChannelImpl.socket",
+                "dev.tofu.internal.engine.TlsTransport.fillNetIn")));
+        assertTrue(PinningGuard.isClassLoadingStack(List.of(
+                "dev.tofu.internal.engine.Frames.<clinit>",
+                "dev.tofu.internal.engine.IoChannel.read")));
+        assertFalse(PinningGuard.isClassLoadingStack(List.of(
+                "sun.nio.ch.SocketChannelImpl.read",
+                "dev.tofu.internal.engine.IoChannel.read")));
+    }
 }

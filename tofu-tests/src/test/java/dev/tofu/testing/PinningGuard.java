@@ -26,7 +26,9 @@ import static org.junit.jupiter.api.Assertions.fail;
  * rest.
  *
  * <p>Pins while a class is loaded or initialised are not counted: they happen once per class per
- * JVM, on every JDK, whoever touches the class first. The engine initialises the classes its
+ * JVM, on every JDK, whoever touches the class first. That includes a Java agent transforming a
+ * class as it loads ({@code sun.instrument} frames): the Jazzer fuzz tests attach one to the test
+ * JVM, and its transform runs under the VM's class-load hook, a native frame. The engine initialises the classes its
  * threads use when a reactor is created, so they do not stall channels; the guard is about pins
  * that can repeat in steady state. Nor are pins inside the JDK's own bookkeeping monitors (the
  * interrupt lock of a blocking socket call, the thread-container registry of {@code Thread.start}):
@@ -121,14 +123,23 @@ public final class PinningGuard implements BeforeAllCallback, AfterAllCallback {
             return true; // JDK 24+: "Waited for initialization of <class> by another thread"
         }
         var stack = e.getStackTrace();
-        if (stack == null) {
-            return false;
-        }
-        for (var f : stack.getFrames()) {
-            String type = f.getMethod().getType().getName();
-            String method = f.getMethod().getName();
+        return stack != null && isClassLoadingStack(stack.getFrames().stream()
+                .map(f -> f.getMethod().getType().getName() + "." + f.getMethod().getName())
+                .toList());
+    }
+
+    /**
+     * Whether a pinned stack (as {@code Type.method}) loads or initialises a class: a class
+     * initialiser, a class loader's {@code loadClass}, JFR's own lazy set-up, or a Java agent's
+     * transform of a class as it loads.
+     */
+    public static boolean isClassLoadingStack(List<String> frames) {
+        for (String frame : frames) {
+            int dot = frame.lastIndexOf('.');
+            String type = dot < 0 ? "" : frame.substring(0, dot);
+            String method = frame.substring(dot + 1);
             if (method.equals("<clinit>") || method.equals("loadClass") || method.equals("loadClassOrNull")
-                    || type.startsWith("jdk.jfr.")) {
+                    || type.startsWith("jdk.jfr.") || type.startsWith("sun.instrument.")) {
                 return true;
             }
         }

@@ -211,6 +211,12 @@ public final class Report {
         return Runtime.getRuntime().availableProcessors() + " cores " + cpu + ", "
                 + (Runtime.getRuntime().maxMemory() >> 20) + " MiB max heap, " + System.getProperty("os.name") + " "
                 + System.getProperty("os.version") + ", Java " + System.getProperty("java.vm.version") + " ("
-                + System.getProperty("java.vm.vendor") + ")";
+                + System.getProperty("java.vm.vendor") + ")" + jvmOptions();
+    }
+
+    /** The JVM options the user chose (HARNESS_JAVA_OPTS), so a report says what it ran with. */
+    private static String jvmOptions() {
+        List<String> opts = java.lang.management.ManagementFactory.getRuntimeMXBean().getInputArguments();
+        return opts.isEmpty() ? "" : ", JVM options: " + String.join(" ", opts);
     }
 }
