@@ -99,6 +99,25 @@ class PinningGuardTest {
                 "sun.nio.ch.SocketChannelImpl.endRead",
                 "sun.nio.ch.SocketChannelImpl.read",
                 "dev.tofu.internal.engine.IoChannel.read")));
+        assertTrue(PinningGuard.isJdkBookkeeping(List.of(
+                "java.lang.VirtualThread.unmount",
+                "java.lang.VirtualThread.yieldContinuation",
+                "java.lang.VirtualThread.park",
+                "java.util.concurrent.locks.LockSupport.park",
+                "dev.tofu.internal.engine.Outbox.parkLocked")));
+    }
+
+    @Test
+    void jdkPollerRegistryIsBookkeeping() {
+        assertTrue(PinningGuard.isJdkBookkeeping(List.of(
+                "java.util.concurrent.ConcurrentHashMap.putVal",
+                "java.util.concurrent.ConcurrentHashMap.put",
+                "sun.nio.ch.Poller.register",
+                "sun.nio.ch.Poller.poll",
+                "sun.nio.ch.Poller.poll",
+                "sun.nio.ch.SocketChannelImpl.park",
+                "sun.nio.ch.SocketChannelImpl.read",
+                "dev.tofu.internal.engine.IoChannel.read")));
     }
 
     @Test

@@ -88,6 +88,12 @@ public final class PinningGuard implements BeforeAllCallback, AfterAllCallback {
                 .toList());
     }
 
+    /** The JDK methods that enter a thread's interrupt lock (JDK 21-25). */
+    private static final java.util.Set<String> INTERRUPT_LOCK_FRAMES = java.util.Set.of(
+            "java.lang.Thread.blockedOn", "java.lang.Thread.interrupt", "java.lang.Thread.getAndClearInterrupt",
+            "java.lang.VirtualThread.interrupt", "java.lang.VirtualThread.getAndClearInterrupt",
+            "java.lang.VirtualThread.mount", "java.lang.VirtualThread.unmount");
+
     /** How many of the innermost frames {@link #isJdkBookkeeping(List)} looks at. */
     public static final int BOOKKEEPING_DEPTH = 8;
 
@@ -95,9 +101,12 @@ public final class PinningGuard implements BeforeAllCallback, AfterAllCallback {
      * Whether a pinned stack (innermost first, as {@code Type.method}) is inside the JDK's own
      * bookkeeping, known by a frame among the innermost {@link #BOOKKEEPING_DEPTH}:
      * <ul>
-     *   <li>{@code java.lang.Thread.blockedOn}: the interrupt lock, entered by every interruptible
-     *       socket operation (seen on JDK 25 as "Contended monitor enter" in
-     *       {@code SocketChannelImpl.endRead} and {@code ServerSocketChannelImpl.end});</li>
+     *   <li>a thread's interrupt lock, entered by every interruptible socket operation
+     *       ({@code Thread.blockedOn}; seen on JDK 25 as "Contended monitor enter" in
+     *       {@code SocketChannelImpl.endRead} and {@code ServerSocketChannelImpl.end}), by a virtual
+     *       thread's mount and unmount, and by {@code interrupt} and its clearing;</li>
+     *   <li>{@code sun.nio.ch.Poller…}: the JDK's registry of sockets that virtual threads wait on,
+     *       a {@code ConcurrentHashMap} like the next one;</li>
      *   <li>{@code jdk.internal.vm.ThreadContainer…}: the root thread container records every
      *       started virtual thread in a {@code ConcurrentHashMap} ({@code jdk.trackAllThreads}, on
      *       by default), so {@code Thread.start} and thread exit can meet a contended bin monitor
@@ -109,7 +118,8 @@ public final class PinningGuard implements BeforeAllCallback, AfterAllCallback {
     public static boolean isJdkBookkeeping(List<String> innermostFrames) {
         for (int i = 0; i < Math.min(BOOKKEEPING_DEPTH, innermostFrames.size()); i++) {
             String frame = innermostFrames.get(i);
-            if (frame.equals("java.lang.Thread.blockedOn") || frame.startsWith("jdk.internal.vm.ThreadContainer")) {
+            if (INTERRUPT_LOCK_FRAMES.contains(frame) || frame.startsWith("jdk.internal.vm.ThreadContainer")
+                    || frame.startsWith("sun.nio.ch.Poller")) {
                 return true;
             }
         }
