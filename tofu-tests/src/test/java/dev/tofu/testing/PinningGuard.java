@@ -28,11 +28,11 @@ import static org.junit.jupiter.api.Assertions.fail;
  * <p>Pins while a class is loaded or initialised are not counted: they happen once per class per
  * JVM, on every JDK, whoever touches the class first. That includes a Java agent transforming a
  * class as it loads ({@code sun.instrument} frames): the Jazzer fuzz tests attach one to the test
- * JVM, and its transform runs under the VM's class-load hook, a native frame. The engine initialises the classes its
- * threads use when a reactor is created, so they do not stall channels; the guard is about pins
- * that can repeat in steady state. Nor are pins inside the JDK's own bookkeeping monitors (the
- * interrupt lock of a blocking socket call, the thread-container registry of {@code Thread.start}):
- * see {@link #isJdkBookkeeping(List)}.
+ * JVM, and its transform runs under the VM's class-load hook, a native frame. The engine
+ * initialises the classes its threads use when a reactor is created, so they do not stall
+ * channels; the guard is about pins that can repeat in steady state. Nor are pins inside the JDK's
+ * own bookkeeping monitors (a thread's interrupt lock, the poller's and the thread container's
+ * registries): see {@link #isJdkBookkeeping(List)}.
  */
 public final class PinningGuard implements BeforeAllCallback, AfterAllCallback {
     /** Thread-name prefix of every engine thread. */
@@ -78,14 +78,15 @@ public final class PinningGuard implements BeforeAllCallback, AfterAllCallback {
      * unavoidable from outside the JDK. Not tofu's code; see {@link #isJdkBookkeeping(List)}.
      */
     static boolean isJdkBookkeepingLock(RecordedEvent e) {
+        return isJdkBookkeeping(frames(e));
+    }
+
+    /** The event's stack, innermost first, as {@code Type.method}; empty without a stack. */
+    private static List<String> frames(RecordedEvent e) {
         var stack = e.getStackTrace();
-        if (stack == null) {
-            return false;
-        }
-        var frames = stack.getFrames();
-        return isJdkBookkeeping(frames.subList(0, Math.min(BOOKKEEPING_DEPTH, frames.size())).stream()
+        return stack == null ? List.of() : stack.getFrames().stream()
                 .map(f -> f.getMethod().getType().getName() + "." + f.getMethod().getName())
-                .toList());
+                .toList();
     }
 
     /** The JDK methods that enter a thread's interrupt lock (JDK 21-25). */
@@ -132,10 +133,7 @@ public final class PinningGuard implements BeforeAllCallback, AfterAllCallback {
         if (reason != null && reason.toString().contains("initialization")) {
             return true; // JDK 24+: "Waited for initialization of <class> by another thread"
         }
-        var stack = e.getStackTrace();
-        return stack != null && isClassLoadingStack(stack.getFrames().stream()
-                .map(f -> f.getMethod().getType().getName() + "." + f.getMethod().getName())
-                .toList());
+        return isClassLoadingStack(frames(e));
     }
 
     /**
