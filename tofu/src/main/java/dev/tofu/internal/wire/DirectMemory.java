@@ -1,6 +1,7 @@
 package dev.tofu.internal.wire;
 
 import java.nio.ByteBuffer;
+import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -34,6 +35,18 @@ public final class DirectMemory {
     }
 
     /**
+     * One allocation for the allocating thread. A named class rather than a lambda: a lambda is
+     * linked on its first run, on whichever thread gets there first, and the engine preloads this
+     * class so that no engine thread is the one to load or link it (ClassPreload).
+     */
+    private record Allocation(int size) implements Callable<ByteBuffer> {
+        @Override
+        public ByteBuffer call() {
+            return ByteBuffer.allocateDirect(size);
+        }
+    }
+
+    /**
      * Returns a new direct buffer of {@code size} bytes, allocated on a platform thread.
      *
      * @throws OutOfMemoryError when the JDK has no direct memory left
@@ -42,7 +55,7 @@ public final class DirectMemory {
         if (!Thread.currentThread().isVirtual()) {
             return ByteBuffer.allocateDirect(size);
         }
-        Future<ByteBuffer> done = ALLOCATOR.submit(() -> ByteBuffer.allocateDirect(size));
+        Future<ByteBuffer> done = ALLOCATOR.submit(new Allocation(size));
         boolean interrupted = false;
         try {
             while (true) {
