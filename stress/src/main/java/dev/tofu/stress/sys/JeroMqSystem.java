@@ -19,6 +19,10 @@ import java.util.function.Consumer;
  */
 public final class JeroMqSystem implements EchoSystem {
     private static final int POLL_MS = 200;
+    /** The connect probe (see {@link #connect}): its payload, how long to wait for it, how often to try. */
+    private static final byte[] PROBE = "jeromq-connect-probe".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+    private static final long PROBE_WAIT_MS = 2000;
+    private static final int PROBE_ATTEMPTS = 5;
 
     private ZContext serverContext;
     private ZContext clientContext;
@@ -161,10 +165,6 @@ public final class JeroMqSystem implements EchoSystem {
             }
         }
     }
-
-    private static final byte[] PROBE = "jeromq-connect-probe".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
-    private static final long PROBE_WAIT_MS = 2000;
-    private static final int PROBE_ATTEMPTS = 5;
 
     /** Sends the probe and waits for its echo; false if none came in time. */
     private static boolean probe(ZMQ.Socket s) throws IOException {
