@@ -24,13 +24,17 @@ public final class Options {
     public static final java.util.Set<java.nio.file.attribute.PosixFilePermission> OWNER_ONLY = java.util.Collections.unmodifiableSet(
             java.util.EnumSet.of(java.nio.file.attribute.PosixFilePermission.OWNER_READ, java.nio.file.attribute.PosixFilePermission.OWNER_WRITE));
 
+    /** Default spin of a channel reader before it parks for data (see {@link #withReadSpin(java.time.Duration)}). */
+    public static final java.time.Duration DEFAULT_READ_SPIN = java.time.Duration.ofNanos(50_000);
+
     /** Default most messages one channel may have waiting to be written (see {@link #withMaxOutboundPerChannel(int)}). */
     public static final int DEFAULT_MAX_OUTBOUND_PER_CHANNEL = 16_384;
 
     /**
      * 16 initial pool messages, 64 max, a receive queue of 1024 frames per group, no direct writes,
      * owner-only Unix-domain socket files, at most 16,384 messages waiting to be written per channel,
-     * no timeouts, no TCP keepalive, no channel limits, no TLS.
+     * no timeouts, no TCP keepalive, no channel limits, no TLS, virtual-thread channel jobs whose
+     * readers spin up to 50 µs before they park ({@link #withReadSpin(java.time.Duration)}).
      */
     public static final Options DEFAULT = new Options(new Settings());
 
@@ -57,6 +61,7 @@ public final class Options {
         javax.net.ssl.SSLContext tls; // null: plain TCP
         java.util.concurrent.ThreadFactory ioThreadFactory; // null: virtual threads
         java.time.Duration receiveSpin = java.time.Duration.ZERO;
+        java.time.Duration readSpin = DEFAULT_READ_SPIN;
 
         Settings copy() {
             Settings c = new Settings();
@@ -75,6 +80,7 @@ public final class Options {
             c.tls = tls;
             c.ioThreadFactory = ioThreadFactory;
             c.receiveSpin = receiveSpin;
+            c.readSpin = readSpin;
             return c;
         }
 
@@ -82,7 +88,7 @@ public final class Options {
             return java.util.List.of(initialPoolMsgs, maxPoolMsgs, receiveQueueCapacity, directWrite, udsPermissions,
                     maxOutboundPerChannel, idleTimeout, handshakeTimeout, frameTimeout, keepAlive, maxChannels,
                     maxChannelsPerListener, java.util.Optional.ofNullable(tls),
-                    ioThreadFactory == null ? "virtual" : ioThreadFactory, receiveSpin);
+                    ioThreadFactory == null ? "virtual" : ioThreadFactory, receiveSpin, readSpin);
         }
     }
 
@@ -495,6 +501,51 @@ public final class Options {
         return with(c -> c.ioThreadFactory = factory);
     }
 
+    /** Longest spin {@link #withReadSpin(java.time.Duration)} accepts. */
+    public static final java.time.Duration MAX_READ_SPIN = java.time.Duration.ofMillis(1);
+
+    /**
+     * Returns how long a channel's reader spins, checking its socket, before it parks to wait for
+     * the next frame (see {@link #withReadSpin(java.time.Duration)}).
+     *
+     * @return the spin; {@link #DEFAULT_READ_SPIN} by default, {@link java.time.Duration#ZERO} when off
+     */
+    public java.time.Duration readSpin() {
+        return settings.readSpin;
+    }
+
+    /**
+     * Returns a copy in which a channel's reader that has nothing left to read spins for up to
+     * {@code spin}, yielding its carrier between checks of the socket's readable byte count, before
+     * it parks in a blocking read. A reply that arrives within that time is read without a trip
+     * through the JDK's poller. Measured on 2 cores, both ends in one JVM: the 64-byte round trip
+     * fell from about 46 µs to 8.5 µs over Unix-domain sockets and from 50 µs to 15 µs over TCP,
+     * and one channel with 64 requests in flight carried about twice as many messages per second.
+     *
+     * <p>The spin is bounded so that busy and idle loads pay almost nothing: a spin that finds
+     * nothing makes the reader park without spinning for the next 1, 3, 7 … up to 64 waits (a
+     * success resets it); at most as many readers spin at once as the JVM has processors (at least
+     * 2), and nobody spins while more readers than that have been busy within the last millisecond
+     * or two, because then the carriers have work anyway and a spin would only take CPU from it
+     * (measured: with that rule, 16 and 256 pipelined channels, 1,000 fan-in channels, churn and
+     * streaming ran as fast as without spinning, in one JVM and against a server in another).
+     * Only virtual-thread readers of plain TCP or Unix-domain channels spin (not TLS channels, not
+     * readers made by {@link #withIoThreadFactory}). Each check costs a system call, so a spin that
+     * finds nothing burns up to {@code spin} of CPU. Zero turns it off.
+     *
+     * @param spin how long to spin, from zero up to {@link #MAX_READ_SPIN}
+     * @return the new options
+     * @throws IllegalArgumentException if {@code spin} is negative or above {@link #MAX_READ_SPIN}
+     * @throws NullPointerException     if {@code spin} is null
+     */
+    public Options withReadSpin(java.time.Duration spin) {
+        timeout("readSpin", spin);
+        if (spin.compareTo(MAX_READ_SPIN) > 0) {
+            throw new IllegalArgumentException("readSpin must be at most " + MAX_READ_SPIN + ", got " + spin);
+        }
+        return with(c -> c.readSpin = spin);
+    }
+
     /** Longest spin {@link #withReceiveSpin(java.time.Duration)} accepts. */
     public static final java.time.Duration MAX_RECEIVE_SPIN = java.time.Duration.ofMillis(1);
 
@@ -589,6 +640,6 @@ public final class Options {
                 + ", maxChannelsPerListener=" + s.maxChannelsPerListener
                 + ", tls=" + (s.tls == null ? "off" : "on(" + s.tls.getProtocol() + ")")
                 + ", ioThreadFactory=" + (s.ioThreadFactory == null ? "virtual" : s.ioThreadFactory)
-                + ", receiveSpin=" + s.receiveSpin + "]";
+                + ", receiveSpin=" + s.receiveSpin + ", readSpin=" + s.readSpin + "]";
     }
 }

@@ -36,7 +36,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * The options for latency-bound users: Options.withIoThreadFactory (the channels' jobs on the
- * caller's threads) and Options.withReceiveSpin (a platform consumer spins before it parks). Both
+ * caller's threads), Options.withReceiveSpin (a platform consumer spins before it parks) and
+ * Options.withReadSpin (a channel's reader spins before it parks). All
  * change where the engine waits, never what it delivers: the same frames, in the same order, and
  * every thread ends with its channel.
  */
@@ -62,42 +63,74 @@ class LatencyOptionsTest {
         RecordingFactory factory = new RecordingFactory();
         try (Reactor reactor = Reactor.create(Options.of(64, 256).withIoThreadFactory(factory)
                 .withDirectWrite(true).withReceiveSpin(Duration.ofNanos(50_000)))) {
-            Ampe ampe = reactor.ampe();
-            ChannelGroup server = ampe.create();
-            ChannelGroup client = ampe.create();
-            Wire.Listener l = Wire.listen(ampe, server, transport.serverAddress());
-            int ch = Wire.hello(ampe, client, l.clientAddress()).channel();
-            Message hello = Wire.await(server, m -> m.opCode() == OpCode.HELLO_REQUEST);
-            int sch = hello.channel();
-            hello.opCode(OpCode.HELLO_RESPONSE);
-            server.post(hello);
-            Wire.await(client, m -> m.opCode() == OpCode.HELLO_RESPONSE).close();
-            for (long id = 1; id <= 200; id++) {
-                Wire.send(ampe, client, ch, OpCode.REQUEST, id, "ping");
-                Message req = Wire.await(server, m -> m.opCode() == OpCode.REQUEST);
-                assertEquals(id, req.messageId(), "§6.8: requests arrive in post order");
-                req.opCode(OpCode.RESPONSE);
-                server.post(req);
-                Message resp = Wire.await(client, m -> m.opCode() == OpCode.RESPONSE);
-                assertEquals(id, resp.messageId(), "the response to request " + id);
-                resp.close();
-            }
+            roundTripsThenClose(reactor, transport, 200);
             // listener accept, client connect/write and read, server read and write
             assertTrue(factory.made.size() >= 5, "every channel job on a factory thread: " + factory.made);
             for (Thread t : factory.made) {
                 assertFalse(t.isVirtual(), t + " came from the factory");
                 assertTrue(t.getName().startsWith("tofu-ch-"), "the engine names the factory's threads: " + t.getName());
             }
-            Wire.send(ampe, client, ch, OpCode.BYE_SIGNAL, 0, null);
-            Wire.await(client, m -> Wire.isCloseSignal(m, ch)).close();
-            Wire.await(server, m -> Wire.isCloseSignal(m, sch)).close();
-            Wire.send(ampe, server, l.channel(), OpCode.BYE_SIGNAL, 0, null);
-            Wire.await(server, m -> Wire.isCloseSignal(m, l.channel())).close();
             NoLeaks.assertAtRest(reactor);
         }
         for (Thread t : factory.made) {
             assertTrue(t.join(Wire.WAIT), t.getName() + " still alive after the reactor closed");
         }
+    }
+
+    /** Opens a channel over {@code transport}, makes {@code rounds} checked round trips on it, closes it and the listener. */
+    private static void roundTripsThenClose(Reactor reactor, Transport transport, int rounds) throws Exception {
+        Ampe ampe = reactor.ampe();
+        ChannelGroup server = ampe.create();
+        ChannelGroup client = ampe.create();
+        Wire.Listener l = Wire.listen(ampe, server, transport.serverAddress());
+        int ch = Wire.hello(ampe, client, l.clientAddress()).channel();
+        Message hello = Wire.await(server, m -> m.opCode() == OpCode.HELLO_REQUEST);
+        int sch = hello.channel();
+        hello.opCode(OpCode.HELLO_RESPONSE);
+        server.post(hello);
+        Wire.await(client, m -> m.opCode() == OpCode.HELLO_RESPONSE).close();
+        for (long id = 1; id <= rounds; id++) {
+            Wire.send(ampe, client, ch, OpCode.REQUEST, id, "ping");
+            Message req = Wire.await(server, m -> m.opCode() == OpCode.REQUEST);
+            assertEquals(id, req.messageId(), "§6.8: requests arrive in post order");
+            req.opCode(OpCode.RESPONSE);
+            server.post(req);
+            Message resp = Wire.await(client, m -> m.opCode() == OpCode.RESPONSE);
+            assertEquals(id, resp.messageId(), "the response to request " + id);
+            resp.close();
+        }
+        Wire.send(ampe, client, ch, OpCode.BYE_SIGNAL, 0, null);
+        Wire.await(client, m -> Wire.isCloseSignal(m, ch)).close();
+        Wire.await(server, m -> Wire.isCloseSignal(m, sch)).close();
+        Wire.send(ampe, server, l.channel(), OpCode.BYE_SIGNAL, 0, null);
+        Wire.await(server, m -> Wire.isCloseSignal(m, l.channel())).close();
+    }
+
+    @ParameterizedTest
+    @EnumSource(Transport.class)
+    void readersThatSpinBeforeTheyParkDeliverEveryReplyInOrder(Transport transport) throws Exception {
+        try (Reactor reactor = Reactor.create(Options.of(64, 256))) {
+            assertEquals(Options.DEFAULT_READ_SPIN, Options.of(64, 256).readSpin(), "spinning readers by default");
+            roundTripsThenClose(reactor, transport, 2_000);
+            NoLeaks.assertAtRest(reactor);
+        }
+        try (Reactor reactor = Reactor.create(Options.of(64, 256).withReadSpin(Duration.ZERO))) {
+            roundTripsThenClose(reactor, transport, 2_000);
+            NoLeaks.assertAtRest(reactor);
+        }
+    }
+
+    @Test
+    void readSpinAcceptsZeroUpToOneMillisecondAndNothingElse() {
+        assertEquals(Duration.ofNanos(50_000), Options.DEFAULT.readSpin(), "50 µs by default");
+        assertEquals(Duration.ZERO, Options.DEFAULT.withReadSpin(Duration.ZERO).readSpin());
+        assertEquals(Options.MAX_READ_SPIN, Options.DEFAULT.withReadSpin(Options.MAX_READ_SPIN).readSpin());
+        assertThrows(IllegalArgumentException.class, () -> Options.DEFAULT.withReadSpin(Duration.ofNanos(-1)));
+        assertThrows(IllegalArgumentException.class, () -> Options.DEFAULT.withReadSpin(Options.MAX_READ_SPIN.plusNanos(1)));
+        assertThrows(NullPointerException.class, () -> Options.DEFAULT.withReadSpin(null));
+        assertNotEquals(Options.DEFAULT, Options.DEFAULT.withReadSpin(Duration.ZERO));
+        assertEquals(Options.DEFAULT, Options.DEFAULT.withReadSpin(Duration.ZERO).withReadSpin(Options.DEFAULT_READ_SPIN));
+        assertTrue(Options.DEFAULT.withReadSpin(Duration.ZERO).toString().contains("readSpin=PT0S"));
     }
 
     @Test

@@ -25,6 +25,10 @@ final class ClassPreload {
             "dev.tofu.internal.engine.TlsTransport",
             "dev.tofu.internal.engine.ListenerChannel",
             "dev.tofu.internal.engine.GroupQueue",
+            "dev.tofu.internal.engine.ReadSpin",
+            "dev.tofu.internal.engine.SpinSlots",
+            "sun.nio.ch.Streams", // Channels.newInputStream, a reader's probe for ReadSpin
+            "sun.nio.ch.SocketInputStream",
             "dev.tofu.internal.engine.Opcodes",
             "dev.tofu.internal.wire.FrameReader",
             "dev.tofu.internal.wire.FrameWriter",

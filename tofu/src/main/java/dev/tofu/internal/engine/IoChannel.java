@@ -20,6 +20,7 @@ import java.net.InetSocketAddress;
 import java.net.SocketException;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
+import java.nio.channels.Channels;
 import java.nio.channels.ClosedChannelException;
 import java.nio.channels.SocketChannel;
 import java.nio.channels.UnresolvedAddressException;
@@ -359,8 +360,12 @@ final class IoChannel extends Channel {
         this.in = in;
         FrameHeader h = new FrameHeader();
         Message[] batch = new Message[READ_BATCH];
+        ReadSpin spin = readSpin();
         try {
             while (true) {
+                if (spin != null && !in.hasBuffered()) {
+                    spin.awaitReadable(); // Options.readSpin: the next frame may come before a park would end
+                }
                 if (!in.readHeader(h)) { // the only wait for the peer, with nothing held
                     beginClose(life.peerLossReason(), null);
                     return;
@@ -393,6 +398,15 @@ final class IoChannel extends Channel {
         } catch (InterruptedException e) {
             beginClose(Status.RECV_FAILED, null);
         }
+    }
+
+    /** Options.readSpin for this reader: only a virtual thread reading a plain socket spins. */
+    private ReadSpin readSpin() {
+        long nanos = engine.options.readSpin().toNanos();
+        if (nanos == 0 || tls != null || !Thread.currentThread().isVirtual()) {
+            return null;
+        }
+        return new ReadSpin(nanos, Channels.newInputStream(socket));
     }
 
     /**
