@@ -74,8 +74,26 @@ public final class Main implements Runnable {
         }
         CommandLine cl = new CommandLine(new Main());
         cl.setUsageHelpWidth(120);
+        cl.setExecutionExceptionHandler(Main::reportUserError);
         int code = cl.execute(effective);
         System.exit(code);
+    }
+
+    /**
+     * A run that cannot start (a bad combination of options, a server without the listener asked
+     * for, a refused connection) ends with one line naming why and exit code 2, like a usage error;
+     * anything else is a bug and keeps its stack trace.
+     */
+    private static int reportUserError(Exception e, CommandLine cmd, CommandLine.ParseResult parsed) throws Exception {
+        if (e instanceof IllegalArgumentException || e instanceof IllegalStateException || e instanceof java.io.IOException) {
+            StringBuilder why = new StringBuilder(String.valueOf(e.getMessage()));
+            for (Throwable c = e.getCause(); c != null; c = c.getCause()) {
+                why.append(": ").append(c.getMessage() != null ? c.getMessage() : c.getClass().getSimpleName());
+            }
+            cmd.getErr().println("harness " + cmd.getCommandName() + ": " + why);
+            return CommandLine.ExitCode.USAGE;
+        }
+        throw e;
     }
 
     private static boolean isRootOption(String a) {

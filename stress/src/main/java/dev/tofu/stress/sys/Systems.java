@@ -21,6 +21,14 @@ public final class Systems {
     private static final EmbeddedTofuServer DIRECT_SERVER =
             new EmbeddedTofuServer(TofuEchoServer.defaultOptions().withDirectWrite(true));
 
+    /** No read spin (Options.withReadSpin(ZERO)): readers park at once, as before the spin existed. */
+    static dev.tofu.Options noSpin(dev.tofu.Options o) {
+        return o.withReadSpin(java.time.Duration.ZERO);
+    }
+
+    /** The embedded server of the tofu-nospin systems: the default server without the read spin. */
+    private static final EmbeddedTofuServer NO_SPIN_SERVER = new EmbeddedTofuServer(noSpin(TofuEchoServer.defaultOptions()));
+
     /**
      * The embedded server of the tofu-pt systems: channel jobs (Options.withIoThreadFactory) and the
      * echo loops on platform threads, nothing else changed.
@@ -47,6 +55,8 @@ public final class Systems {
     static {
         FACTORIES.put("tofu/tcp", c -> new TofuSystem(Transport.TCP, c.tofuServer()));
         FACTORIES.put("tofu/uds", c -> new TofuSystem(Transport.UDS, c.tofuServer()));
+        FACTORIES.put("tofu-nospin/tcp", c -> new TofuSystem(Transport.TCP, NO_SPIN_SERVER, "tofu-nospin", Systems::noSpin, false));
+        FACTORIES.put("tofu-nospin/uds", c -> new TofuSystem(Transport.UDS, NO_SPIN_SERVER, "tofu-nospin", Systems::noSpin, false));
         FACTORIES.put("tofu-direct/tcp", c -> new TofuSystem(Transport.TCP, DIRECT_SERVER, true));
         FACTORIES.put("tofu-direct/uds", c -> new TofuSystem(Transport.UDS, DIRECT_SERVER, true));
         FACTORIES.put("tofu-pt/tcp", c -> new TofuSystem(Transport.TCP, PLATFORM_SERVER, "tofu-pt",

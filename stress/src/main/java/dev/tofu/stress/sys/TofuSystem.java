@@ -67,7 +67,7 @@ public final class TofuSystem implements EchoSystem {
         server.start();
         target = server.address(transport);
         if (target == null) {
-            throw new IllegalStateException("the tofu server has no " + transport.label() + " listener");
+            throw new IllegalStateException("the tofu server has no " + transport.label() + " listener (with --connect, give an address for every transport of --transports)");
         }
     }
 
