@@ -539,10 +539,7 @@ public final class Options {
      * @throws NullPointerException     if {@code spin} is null
      */
     public Options withReadSpin(java.time.Duration spin) {
-        timeout("readSpin", spin);
-        if (spin.compareTo(MAX_READ_SPIN) > 0) {
-            throw new IllegalArgumentException("readSpin must be at most " + MAX_READ_SPIN + ", got " + spin);
-        }
+        spin("readSpin", spin, MAX_READ_SPIN);
         return with(c -> c.readSpin = spin);
     }
 
@@ -574,10 +571,7 @@ public final class Options {
      * @throws IllegalArgumentException if {@code spin} is negative or above {@link #MAX_RECEIVE_SPIN}
      */
     public Options withReceiveSpin(java.time.Duration spin) {
-        timeout("receiveSpin", spin);
-        if (spin.compareTo(MAX_RECEIVE_SPIN) > 0) {
-            throw new IllegalArgumentException("receiveSpin must be at most " + MAX_RECEIVE_SPIN + ", got " + spin);
-        }
+        spin("receiveSpin", spin, MAX_RECEIVE_SPIN);
         return with(c -> c.receiveSpin = spin);
     }
 
@@ -609,6 +603,13 @@ public final class Options {
             throw new IllegalArgumentException(name + " must not be negative, got " + t);
         }
         return t;
+    }
+
+    private static void spin(String name, java.time.Duration spin, java.time.Duration max) {
+        timeout(name, spin);
+        if (spin.compareTo(max) > 0) {
+            throw new IllegalArgumentException(name + " must be at most " + max + ", got " + spin);
+        }
     }
 
     private static int limit(String name, int value) {
