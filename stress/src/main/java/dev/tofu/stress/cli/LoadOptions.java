@@ -23,6 +23,12 @@ public final class LoadOptions {
     @Option(names = "--warmup", paramLabel = "S", description = "Warm-up seconds before each measurement (default: ${DEFAULT-VALUE}).")
     double warmup = 0.5;
 
+    @Option(names = "--jit-warmup", paramLabel = "S",
+            description = "Seconds of load per system and measurement before the first round, not measured, so the JIT "
+                    + "has compiled every system's hot paths before anything counts; a message lost meanwhile still fails "
+                    + "the run (default: ${DEFAULT-VALUE}).")
+    double jitWarmup = 0;
+
     @Option(names = "--rounds", paramLabel = "N",
             description = "Rounds: every measurement runs N times, systems interleaved (A,B,C,A,B,C...) and merged (default: ${DEFAULT-VALUE}).")
     int rounds = 1;
@@ -75,6 +81,9 @@ public final class LoadOptions {
     LoadOptions defaults(List<String> workloads, double duration, double warmup, int rounds, List<Integer> pipeline,
                          int fanin, int faninMsgs, int streamSize, int churnChannels) {
         this.workloads = new ArrayList<>(workloads);
+        if (rounds > 1) {
+            this.jitWarmup = 2.0; // interleaved rounds compare systems: none may still be compiling
+        }
         this.duration = duration;
         this.warmup = warmup;
         this.rounds = rounds;

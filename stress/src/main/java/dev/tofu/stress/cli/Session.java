@@ -62,9 +62,11 @@ final class Session {
         String machine = Report.machine();
         out.println("# " + title + ": " + machine);
         out.println("# systems: " + systems.stream().map(EchoSystem::label).toList() + "; " + o.rounds + " round(s); "
-                + specs.size() + " measurement(s); " + o.warmup + " s warm-up + " + o.duration + " s each");
+                + specs.size() + " measurement(s); " + o.warmup + " s warm-up + " + o.duration + " s each"
+                + (o.jitWarmup > 0 ? "; first " + o.jitWarmup + " s of JIT warm-up per system and measurement" : ""));
         Map<String, List<Result>> rounds = new LinkedHashMap<>();
         List<Result> all = new ArrayList<>();
+        List<Result> warmupFailures = new ArrayList<>();
         boolean failed = false;
         try (Progress progress = new Progress(!o.noProgress)) {
             Runner runner = new Runner(progress, o.leakWaitMillis);
@@ -73,6 +75,19 @@ final class Session {
                 for (EchoSystem s : systems) {
                     s.start();
                     started.add(s);
+                }
+                if (o.jitWarmup > 0) {
+                    for (LoadSpec spec : specs) {
+                        LoadSpec warm = spec.withTimes(0, Math.round(o.jitWarmup * 1000));
+                        for (EchoSystem s : systems) {
+                            Result r = runner.run(s, warm);
+                            if (!r.ok()) {
+                                warmupFailures.add(r);
+                            }
+                            progress.println(String.format("  %-34s %-11s %,11.0f msg/s  (JIT warm-up, not counted)  %s",
+                                    spec.label(), s.label(), r.rate(), r.ok() ? "ok" : "FAIL"));
+                        }
+                    }
                 }
                 for (int round = 0; round < o.rounds; round++) {
                     for (LoadSpec spec : specs) {
@@ -120,6 +135,10 @@ final class Session {
             Targets.print(out, all);
         }
         failed |= Report.failures(out, all);
+        if (!warmupFailures.isEmpty()) {
+            out.println("During the JIT warm-up (--jit-warmup):");
+            failed |= Report.failures(out, warmupFailures);
+        }
         for (String l : threadLeak) {
             out.println("FAILED leak at exit: " + l);
             failed = true;

@@ -102,7 +102,7 @@ public final class TofuConnection implements Connection {
 
     @Override
     public boolean receive(Reply reply, long timeoutNanos) throws IOException {
-        long deadline = System.nanoTime() + timeoutNanos;
+        long deadline = 0; // counted from the first message that is not a reply: no clock read per reply
         while (true) {
             Message m;
             try {
@@ -123,7 +123,10 @@ public final class TofuConnection implements Connection {
             } finally {
                 ampe.put(m);
             }
-            if (System.nanoTime() - deadline > 0) {
+            long now = System.nanoTime();
+            if (deadline == 0) {
+                deadline = now + timeoutNanos;
+            } else if (now - deadline > 0) {
                 return false;
             }
         }

@@ -143,57 +143,9 @@ public final class TofuEchoServer implements AutoCloseable {
 
     private void loop(ChannelGroup g) {
         try {
-            while (true) {
-                Message m = g.waitReceive(ChannelGroup.INFINITE);
-                if (m == null) {
-                    continue;
-                }
-                if (m.status() == Status.RECEIVER_UPDATE && m.channel() == 0) {
-                    ampe.put(m); // close(): updateReceiver(null) is an engine-origin Signal (PROTOCOL.md §6.7)
-                    return;
-                }
-                if (m.isFromEngine()) {
-                    notices.increment();
-                    Status s = m.status();
-                    if (s == Status.POOL_EMPTY) {
-                        for (int i = 0; i < 16; i++) {
-                            ampe.put(new Message()); // R18: grow the pool so the starved reader resumes
-                        }
-                    } else if (m.opCode() != OpCode.SIGNAL && s != Status.SUCCESS) {
-                        returned.increment();
-                    }
-                    ampe.put(m);
-                    continue;
-                }
-                if (serverAborts && m.messageId() == ABORT_REQUEST_ID && m.opCode() == OpCode.REQUEST) {
-                    m.opCode(OpCode.BYE_SIGNAL).more(false);
-                    m.body().clear();
-                    try {
-                        g.post(m); // comes back with status channel_closed, then the close Signal
-                        aborted.increment();
-                    } catch (TofuException e) {
-                        ampe.put(m);
-                    }
-                    continue;
-                }
-                OpCode reply = switch (m.opCode()) {
-                    case REQUEST -> OpCode.RESPONSE;
-                    case SIGNAL -> OpCode.SIGNAL;
-                    case HELLO_REQUEST -> OpCode.HELLO_RESPONSE;
-                    case BYE_REQUEST -> OpCode.BYE_RESPONSE;
-                    default -> null;
-                };
-                if (reply == null) {
-                    ampe.put(m);
-                    continue;
-                }
-                m.opCode(reply);
-                try {
-                    g.post(m);
-                    echoed.increment();
-                } catch (TofuException e) {
-                    ampe.put(m); // the channel closed meanwhile: the message stayed with us
-                }
+            while (serveNext(g)) {
+                // one message per call: a loop that never returns is compiled only by on-stack
+                // replacement, which falls back to slow code for seconds after an uncommon trap
             }
         } catch (TofuException e) {
             if (e.status() != Status.SHUTDOWN_STARTED) {
@@ -202,6 +154,61 @@ public final class TofuEchoServer implements AutoCloseable {
         } catch (Throwable e) {
             failure = e;
         }
+    }
+
+    /** Takes one message and echoes it (or counts it); false once the loop must end. */
+    private boolean serveNext(ChannelGroup g) {
+        Message m = g.waitReceive(ChannelGroup.INFINITE);
+        if (m == null) {
+            return true;
+        }
+        if (m.status() == Status.RECEIVER_UPDATE && m.channel() == 0) {
+            ampe.put(m); // close(): updateReceiver(null) is an engine-origin Signal (PROTOCOL.md §6.7)
+            return false;
+        }
+        if (m.isFromEngine()) {
+            notices.increment();
+            Status s = m.status();
+            if (s == Status.POOL_EMPTY) {
+                for (int i = 0; i < 16; i++) {
+                    ampe.put(new Message()); // R18: grow the pool so the starved reader resumes
+                }
+            } else if (m.opCode() != OpCode.SIGNAL && s != Status.SUCCESS) {
+                returned.increment();
+            }
+            ampe.put(m);
+            return true;
+        }
+        if (serverAborts && m.messageId() == ABORT_REQUEST_ID && m.opCode() == OpCode.REQUEST) {
+            m.opCode(OpCode.BYE_SIGNAL).more(false);
+            m.body().clear();
+            try {
+                g.post(m); // comes back with status channel_closed, then the close Signal
+                aborted.increment();
+            } catch (TofuException e) {
+                ampe.put(m);
+            }
+            return true;
+        }
+        OpCode reply = switch (m.opCode()) {
+            case REQUEST -> OpCode.RESPONSE;
+            case SIGNAL -> OpCode.SIGNAL;
+            case HELLO_REQUEST -> OpCode.HELLO_RESPONSE;
+            case BYE_REQUEST -> OpCode.BYE_RESPONSE;
+            default -> null;
+        };
+        if (reply == null) {
+            ampe.put(m);
+            return true;
+        }
+        m.opCode(reply);
+        try {
+            g.post(m);
+            echoed.increment();
+        } catch (TofuException e) {
+            ampe.put(m); // the channel closed meanwhile: the message stayed with us
+        }
+        return true;
     }
 
     /** Stops the loops, closes the listeners and the reactor. */

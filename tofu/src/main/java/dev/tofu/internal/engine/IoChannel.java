@@ -73,6 +73,7 @@ final class IoChannel extends Channel {
     private volatile TlsTransport tls;               // Options.withTls on a TCP channel; set before the reader starts
     private volatile FrameWriter out;                // set once the socket is connected
     private boolean firstFrameSeen; // reader thread only
+    private boolean byeRequestWritten; // writer thread only: after it, only a ByeResponse may be written
 
     IoChannel(Engine engine, Group group, boolean client, long channelMessageId, ListenerChannel listener) {
         super(engine, group, !client, channelMessageId);
@@ -362,29 +363,8 @@ final class IoChannel extends Channel {
         Message[] batch = new Message[READ_BATCH];
         ReadSpin spin = readSpin();
         try {
-            while (true) {
-                if (spin != null && !in.hasBuffered()) {
-                    spin.awaitReadable(); // Options.readSpin: the next frame may come before a park would end
-                }
-                if (!in.readHeader(h)) { // the only wait for the peer, with nothing held
-                    beginClose(life.peerLossReason(), null);
-                    return;
-                }
-                ReceiveRules.check(h);
-                int taken = takeReceiveMessages(batch, 1 + in.completeFramesBuffered(h.thl + h.bl, READ_BATCH - 1));
-                if (taken == 0) {
-                    return;
-                }
-                if (!readBatch(in, h, batch, taken, clocks)) {
-                    return;
-                }
-                if (taken >= YIELD_BATCH && !in.hasBuffered()) {
-                    // Under load (several frames per read) let the other virtual threads run
-                    // before reading again, so more frames have arrived: fewer, fuller reads and
-                    // fewer reads that find nothing and park on the poller. One frame per read
-                    // (request/response at low rate) never yields: no added latency.
-                    Thread.yield();
-                }
+            while (readNext(in, h, batch, spin, clocks)) {
+                // one socket read per call: see readNext
             }
         } catch (ProtocolViolationException e) {
             LOG.debug("channel {}: {}", number, e.getMessage());
@@ -398,6 +378,43 @@ final class IoChannel extends Channel {
         } catch (InterruptedException e) {
             beginClose(Status.RECV_FAILED, null);
         }
+    }
+
+    /**
+     * One round of the reader: waits for the next frame, reads it and the frames buffered after
+     * it, and delivers them. A method of its own, called once per round, and not the body of the
+     * reader's endless loop: HotSpot compiles a loop that never returns only by on-stack
+     * replacement, and when such code hits an uncommon trap (a branch it had never seen taken)
+     * each reader's frame falls back to the interpreter or to profiling code until the loop is
+     * compiled again (seen here: after one such trap, the readers of a 16-channel pipeline ran
+     * tier-3 profiling code for the rest of a 4-second run). A method called per round is
+     * compiled, and after a trap recompiled, like any other; only the trivial loop around it is
+     * left to on-stack replacement.
+     *
+     * @return false when the reader must stop (the channel is closing, or the group is gone)
+     */
+    private boolean readNext(FrameReader in, FrameHeader h, Message[] batch, ReadSpin spin, boolean clocks)
+            throws IOException, InterruptedException {
+        if (spin != null && !in.hasBuffered()) {
+            spin.awaitReadable(); // Options.readSpin: the next frame may come before a park would end
+        }
+        if (!in.readHeader(h)) { // the only wait for the peer, with nothing held
+            beginClose(life.peerLossReason(), null);
+            return false;
+        }
+        ReceiveRules.check(h);
+        int taken = takeReceiveMessages(batch, 1 + in.completeFramesBuffered(h.thl + h.bl, READ_BATCH - 1));
+        if (taken == 0 || !readBatch(in, h, batch, taken, clocks)) {
+            return false;
+        }
+        if (taken >= YIELD_BATCH && !in.hasBuffered()) {
+            // Under load (several frames per read) let the other virtual threads run before
+            // reading again, so more frames have arrived: fewer, fuller reads and fewer reads that
+            // find nothing and park on the poller. One frame per read (request/response at low
+            // rate) never yields: no added latency.
+            Thread.yield();
+        }
+        return true;
     }
 
     /** Options.readSpin for this reader: only a virtual thread reading a plain socket spins. */
@@ -562,57 +579,67 @@ final class IoChannel extends Channel {
         FrameWriter out = this.out;
         Message[] batch = new Message[BATCH];
         try {
-            boolean byeRequestWritten = false;
-            while (true) {
-                int n;
-                if (!byeRequestWritten) {
-                    n = outbox.takeBatch(batch, BATCH, Long.MAX_VALUE);
-                } else {
-                    Message r = outbox.takeByeResponse(Long.MAX_VALUE);
-                    batch[0] = r;
-                    n = r == null ? 0 : 1;
-                }
-                if (n == 0) {
-                    outbox.awaitStopped(Long.MAX_VALUE); // stopped, or a ByeSignal waits at the head
-                    return;
-                }
-                int last = ACCESS.opCodeRaw(batch[n - 1]);
-                boolean bye = last == Opcodes.BYE_REQUEST || last == Opcodes.BYE_RESPONSE;
-                if (last == Opcodes.BYE_RESPONSE) {
-                    // before the write: the peer closes as soon as it reads the ByeResponse, and our
-                    // reader may see that close before this thread runs again (§5.5.1: not a peer loss)
-                    life.byeResponseWritten();
-                }
-                try {
-                    out.write(batch, n);
-                } catch (IOException e) {
-                    int done = out.completed();
-                    countWritten(batch, done); // written before the failure: gone to the peer
-                    outbox.pushBackFront(batch, done, n);
-                    outbox.doneWriting(bye);
-                    if (!life.isClosing()) {
-                        beginClose(isPeerLoss(e) ? life.peerLossReason() : Status.SEND_FAILED, null);
-                    }
-                    return;
-                }
-                countWritten(batch, n);
-                outbox.doneWriting(bye);
-                if (n >= YIELD_BATCH) {
-                    Thread.yield(); // as the reader: under load, let the posters fill the next batch
-                }
-                if (last == Opcodes.BYE_RESPONSE) {
-                    if (!outbox.awaitStopped(BYE_SAFETY_CLOSE_NANOS)) {
-                        beginClose(Status.CHANNEL_CLOSED, null); // the peer did not close: §5.5.1 safety close
-                    }
-                    return;
-                }
-                if (last == Opcodes.BYE_REQUEST) {
-                    byeRequestWritten = true;
-                }
+            while (writeNext(out, batch)) {
+                // one gathering write per call: see writeNext
             }
         } catch (InterruptedException e) {
             beginClose(Status.SEND_FAILED, null);
         }
+    }
+
+    /**
+     * One round of the writer: takes what the outbox holds (up to a batch) and writes it with one
+     * gathering write. A method of its own for the reason given at {@link #readNext}.
+     *
+     * @return false when the writer must stop
+     */
+    private boolean writeNext(FrameWriter out, Message[] batch) throws InterruptedException {
+        int n;
+        if (!byeRequestWritten) {
+            n = outbox.takeBatch(batch, BATCH, Long.MAX_VALUE);
+        } else {
+            Message r = outbox.takeByeResponse(Long.MAX_VALUE);
+            batch[0] = r;
+            n = r == null ? 0 : 1;
+        }
+        if (n == 0) {
+            outbox.awaitStopped(Long.MAX_VALUE); // stopped, or a ByeSignal waits at the head
+            return false;
+        }
+        int last = ACCESS.opCodeRaw(batch[n - 1]);
+        boolean bye = last == Opcodes.BYE_REQUEST || last == Opcodes.BYE_RESPONSE;
+        if (last == Opcodes.BYE_RESPONSE) {
+            // before the write: the peer closes as soon as it reads the ByeResponse, and our
+            // reader may see that close before this thread runs again (§5.5.1: not a peer loss)
+            life.byeResponseWritten();
+        }
+        try {
+            out.write(batch, n);
+        } catch (IOException e) {
+            int done = out.completed();
+            countWritten(batch, done); // written before the failure: gone to the peer
+            outbox.pushBackFront(batch, done, n);
+            outbox.doneWriting(bye);
+            if (!life.isClosing()) {
+                beginClose(isPeerLoss(e) ? life.peerLossReason() : Status.SEND_FAILED, null);
+            }
+            return false;
+        }
+        countWritten(batch, n);
+        outbox.doneWriting(bye);
+        if (n >= YIELD_BATCH) {
+            Thread.yield(); // as the reader: under load, let the posters fill the next batch
+        }
+        if (last == Opcodes.BYE_RESPONSE) {
+            if (!outbox.awaitStopped(BYE_SAFETY_CLOSE_NANOS)) {
+                beginClose(Status.CHANNEL_CLOSED, null); // the peer did not close: §5.5.1 safety close
+            }
+            return false;
+        }
+        if (last == Opcodes.BYE_REQUEST) {
+            byeRequestWritten = true;
+        }
+        return true;
     }
 
     /** The peer's user and group for a connected Unix-domain channel; empty otherwise. */
