@@ -131,8 +131,8 @@ public final class Runner {
     private static void drive(Connection c, Flow f, LoadSpec spec, Stats st, AtomicBoolean stop, long limit) {
         Reply r = f.reply();
         try {
-            long[] sentAndQuietSince = {0, 0};
-            while (driveNext(c, f, spec, st, stop, limit, r, sentAndQuietSince)) {
+            DriveState state = new DriveState();
+            while (driveNext(c, f, spec, st, stop, limit, r, state)) {
                 // each round a call of its own: a loop this long-running is otherwise compiled only
                 // by on-stack replacement, which falls back to slow code for seconds after a trap
             }
@@ -157,36 +157,43 @@ public final class Runner {
     }
 
     /**
-     * One round of {@link #drive}: fills the window, then takes one reply. {@code state} holds the
-     * messages sent so far and when the receives that found nothing began (0 after a reply).
+     * One round of {@link #drive}: fills the window, then takes one reply.
      *
      * @return false once the loop must end (stopped, limit reached and drained, or stalled)
      */
     private static boolean driveNext(Connection c, Flow f, LoadSpec spec, Stats st, AtomicBoolean stop, long limit,
-            Reply r, long[] state) throws IOException {
-        if (stop.get() || state[0] >= limit) {
+            Reply r, DriveState state) throws IOException {
+        if (stop.get() || state.sent >= limit) {
             return false;
         }
-        while (f.inFlight < spec.inFlight() && state[0] < limit && !stop.get()) {
+        while (f.inFlight < spec.inFlight() && state.sent < limit && !stop.get()) {
             f.sendNext(c);
-            state[0]++;
+            state.sent++;
         }
         if (f.inFlight == 0) {
             return false;
         }
         if (c.receive(r, RECEIVE_NANOS)) {
             f.onReply(r);
-            state[1] = 0; // no clock read per reply: the harness's own cost is measured with every system
+            state.quietSince = 0; // no clock read per reply: the harness's own cost is measured with every system
             return true;
         }
         long now = System.nanoTime();
-        if (state[1] == 0) {
-            state[1] = now; // the first receive in a row that found nothing
-        } else if (now - state[1] > STALL_NANOS) {
+        if (state.quietSince == 0) {
+            state.quietSince = now; // the first receive in a row that found nothing
+        } else if (now - state.quietSince > STALL_NANOS) {
             st.problem("no reply for 30 s with " + f.inFlight + " in flight");
             return false;
         }
         return true;
+    }
+
+    /** What one driver's loop carries from round to round (its own thread only). */
+    private static final class DriveState {
+        /** Messages sent so far. */
+        long sent;
+        /** When the receives that found nothing in a row began; 0 after a reply. */
+        long quietSince;
     }
 
     private void finish(List<Thread> drivers, List<Connection> conns, Stats st) throws InterruptedException {
