@@ -5,8 +5,9 @@ import dev.tofu.Message;
 import dev.tofu.internal.message.MessageAccess;
 import dev.tofu.internal.message.MessagePool;
 import dev.tofu.internal.message.Owner;
-import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -35,10 +36,11 @@ class MessagePoolConcurrencyTest {
     private static final int MAX_IDLE = 4;
     private static final int MAX_HELD_PER_THREAD = 3;
 
-    @Test
+    @ParameterizedTest(name = "{0} stripe(s)")
+    @ValueSource(ints = {1, 4})
     @Timeout(value = 60, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
-    void virtualThreadsHammeringGetAndPutNeverShareAMessage() throws Exception {
-        MessagePool pool = new MessagePool(MAX_IDLE, MAX_IDLE);
+    void virtualThreadsHammeringGetAndPutNeverShareAMessage(int stripes) throws Exception {
+        MessagePool pool = new MessagePool(MAX_IDLE, MAX_IDLE, stripes); // 4 stripes: one message each
         // Message does not override equals/hashCode, so this set is identity-based.
         Set<Message> held = ConcurrentHashMap.newKeySet();
         AtomicLong foreign = new AtomicLong();
@@ -91,6 +93,15 @@ class MessagePoolConcurrencyTest {
                 } else {
                     pool.put(null);       // does nothing
                 }
+            } else if (rnd.nextBoolean()) { // a reader's batch and a writer's, on a channel's home stripe
+                int hint = rnd.nextInt(8);
+                Message[] batch = new Message[2];
+                int n = pool.tryTakeForEngine(batch, 2, hint);
+                for (int k = 0; k < n; k++) {
+                    take(held, batch[k], Owner.ENGINE, "tryTakeForEngine(batch)");
+                    give(held, batch[k]);
+                }
+                pool.recycleAll(batch, n, rnd.nextInt(8));
             } else {
                 Message m = pool.tryTakeForEngine();
                 if (m != null) {

@@ -18,9 +18,16 @@ import java.util.zip.CRC32C;
  * the connection ends is lost, unless the caller knows a fault it injected tore the connection down
  * ({@link #endCut}: the soak run's casualties, counted apart).
  *
+ * <p>The flow counts in fields of its own and adds them to {@link Stats} every
+ * {@value #PUBLISH_EVERY} replies and when it ends ({@link #endLost}, {@link #endCut},
+ * {@link #publish}), so drivers share no counter per message.
+ *
  * <p>Threads: one driver thread calls everything; {@link Stats} is the only shared state.
  */
 public final class Flow {
+    /** Replies between two additions of this flow's counts to {@link Stats}. */
+    static final int PUBLISH_EVERY = 256;
+
     private final Stats stats;
     private final LoadSpec spec;
     private final int chunks;
@@ -43,6 +50,15 @@ public final class Flow {
     int inFlight;
     private long echoedHere;   // this flow's own counts (the soak run's per-fault figures)
     private long returnedHere;
+    // counted here, not yet added to stats (see publish)
+    private long sentPending;
+    private long echoedPending;
+    private long returnedPending;
+    private long measuredMsgsPending;
+    private long measuredBytesPending;
+    private long[] latencyPending;  // allocated at the first measured reply, dropped by publish()
+    private int latencyCount;
+    private int repliesPending;
 
     /**
      * A flow counting into {@code stats}, with payload bytes drawn from {@code seed}.
@@ -102,7 +118,7 @@ public final class Flow {
         slotMore[s] = more;
         slotStart[s] = messageStart;
         inFlight++;
-        stats.sent.increment();
+        sentPending++;
         c.send(payload, len, messageId, more);
     }
 
@@ -127,8 +143,9 @@ public final class Flow {
         slotSeq[s] = 0;
         inFlight--;
         if (r.status != 0) {
-            stats.returned.increment(); // accounted for: the library gave it back with a status
+            returnedPending++; // accounted for: the library gave it back with a status
             returnedHere++;
+            counted();
             return;
         }
         boolean ok = r.length == slotLen[s];
@@ -146,20 +163,66 @@ public final class Flow {
                     + ", id " + r.messageId + "/" + slotMsgId[s] + ", more " + r.more + "/" + slotMore[s] + ")");
             return;
         }
-        stats.echoed.increment();
+        echoedPending++;
         echoedHere++;
-        stats.allMsgs.increment();
         if (stats.measuring) {
-            stats.measuredMsgs.increment();
-            stats.measuredBytes.add(r.length);
+            measuredMsgsPending++;
+            measuredBytesPending += r.length;
             if (!slotMore[s]) {
-                stats.latency.recordValue(Math.max(1, System.nanoTime() - slotStart[s]));
+                recordLatency(Math.max(1, System.nanoTime() - slotStart[s]));
             }
         }
+        counted();
+    }
+
+    private void recordLatency(long nanos) {
+        if (latencyPending == null) {
+            latencyPending = new long[PUBLISH_EVERY];
+        } else if (latencyCount == latencyPending.length) {
+            stats.recordLatencies(latencyPending, latencyCount);
+            latencyCount = 0;
+        }
+        latencyPending[latencyCount++] = nanos;
+    }
+
+    private void counted() {
+        if (++repliesPending >= PUBLISH_EVERY) {
+            addPending();
+        }
+    }
+
+    /** Adds what this flow counted since the last time to {@link Stats}. */
+    private void addPending() {
+        stats.sent.add(sentPending);
+        stats.echoed.add(echoedPending);
+        stats.allMsgs.add(echoedPending);
+        stats.returned.add(returnedPending);
+        stats.measuredMsgs.add(measuredMsgsPending);
+        stats.measuredBytes.add(measuredBytesPending);
+        if (latencyCount > 0) {
+            stats.recordLatencies(latencyPending, latencyCount);
+            latencyCount = 0;
+        }
+        sentPending = 0;
+        echoedPending = 0;
+        returnedPending = 0;
+        measuredMsgsPending = 0;
+        measuredBytesPending = 0;
+        repliesPending = 0;
+    }
+
+    /**
+     * Adds everything this flow has counted to {@link Stats} now, and lets go of its latency buffer
+     * (fanin publishes before memory is measured; the end methods publish too).
+     */
+    public void publish() {
+        addPending();
+        latencyPending = null;
     }
 
     /** Counts what is still in flight as lost. */
     public void endLost(String why) {
+        publish();
         if (inFlight > 0) {
             stats.lost.add(inFlight);
             stats.problem(who + ": " + inFlight + " messages lost (" + why + ")");
@@ -193,7 +256,7 @@ public final class Flow {
         if (seq > 0 && slotSeq[s] == seq) {
             slotSeq[s] = 0;
             inFlight--;
-            stats.sent.decrement();
+            sentPending--;
         }
     }
 
@@ -205,6 +268,7 @@ public final class Flow {
      * @return how many messages were cut
      */
     public int endCut(java.util.concurrent.atomic.LongAdder cut) {
+        publish();
         int n = inFlight;
         if (n > 0) {
             cut.add(n);

@@ -53,7 +53,7 @@ public final class Runner {
             progress.show(null, null);
         }
         List<String> leaks = system.leaks(leakWaitMillis);
-        Histogram h = st.latency.getIntervalHistogram();
+        Histogram h = st.latency();
         return new Result(system.label(), spec, st.sent.sum(), st.echoed.sum(), st.returned.sum(), st.lost.sum(),
                 st.duplicated.sum(), st.corrupted.sum(), st.connectionErrors.sum(), st.connects.sum(),
                 st.measuredMsgs.sum(), st.measuredBytes.sum(), m.seconds, h, m.heapPerChannel,
@@ -94,7 +94,7 @@ public final class Runner {
         }
         go.countDown();
         Thread.sleep(spec.warmupMillis());
-        st.latency.reset();
+        st.resetLatency();
         long alloc0 = allocatedBytes();
         long msgs0 = st.measuredMsgs.sum();
         long t0 = System.nanoTime();
@@ -103,9 +103,9 @@ public final class Runner {
         st.measuring = false;
         long t1 = System.nanoTime();
         long alloc1 = allocatedBytes();
-        long msgs = st.measuredMsgs.sum() - msgs0;
         stop.set(true);
         finish(drivers, conns, st);
+        long msgs = st.measuredMsgs.sum() - msgs0; // exact once every flow has ended and added its counts
         return new Measured((t1 - t0) / 1e9, Double.NaN, Double.NaN, alloc0 < 0 || msgs == 0 ? Double.NaN : (alloc1 - alloc0) / (double) msgs);
     }
 
@@ -243,7 +243,7 @@ public final class Runner {
             t.start();
         }
         Thread.sleep(spec.warmupMillis());
-        st.latency.reset();
+        st.resetLatency();
         long alloc0 = allocatedBytes();
         long msgs0 = st.measuredMsgs.sum();
         long t0 = System.nanoTime();
@@ -252,9 +252,9 @@ public final class Runner {
         st.measuring = false;
         long t1 = System.nanoTime();
         long alloc1 = allocatedBytes();
-        long msgs = st.measuredMsgs.sum() - msgs0;
         stop.set(true);
         finish(drivers, conns, st);
+        long msgs = st.measuredMsgs.sum() - msgs0; // exact once every flow has ended and added its counts
         return new Measured((t1 - t0) / 1e9, Double.NaN, Double.NaN, alloc0 < 0 || msgs == 0 ? Double.NaN : (alloc1 - alloc0) / (double) msgs);
     }
 
@@ -309,6 +309,7 @@ public final class Runner {
                     exchanged.countDown();
                     return;
                 }
+                f.publish(); // its counts into st, its latency buffer gone before memory is measured
                 exchanged.countDown();
                 await(release); // hold the channel open until every channel is done and memory is measured
                 try {

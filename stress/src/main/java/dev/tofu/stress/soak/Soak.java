@@ -241,7 +241,7 @@ public final class Soak {
         List<String[]> rows = new ArrayList<>();
         long[] sum = new long[10];
         for (Tally t : p.tallies.values()) {
-            Histogram h = t.stats.latency.getIntervalHistogram();
+            Histogram h = t.stats.latency();
             long[] v = {t.stats.connects.sum(), t.stats.sent.sum(), t.stats.echoed.sum(), t.stats.returned.sum(), t.cut.sum(),
                     t.refused.sum(), t.stats.lost.sum(), t.stats.duplicated.sum(), t.stats.corrupted.sum(),
                     t.stats.connectionErrors.sum()};

@@ -216,7 +216,7 @@ final class IoChannel extends Channel {
         }
         engine.counters.messagesOut.add(n);
         engine.counters.bytesOut.add(bytes);
-        engine.pool.recycleAll(batch, n); // clears the slots
+        engine.pool.recycleAll(batch, n, number); // clears the slots; the channel's home stripe, where its reader takes
     }
 
     @Override
@@ -524,7 +524,7 @@ final class IoChannel extends Channel {
      * @return how many were taken; 0 when the channel or the pool closed while waiting
      */
     private int takeReceiveMessages(Message[] batch, int wanted) throws InterruptedException {
-        int n = engine.pool.tryTakeForEngine(batch, wanted);
+        int n = engine.pool.tryTakeForEngine(batch, wanted, number); // the home stripe its writer keeps to
         if (n > 0) {
             return n;
         }
