@@ -7,6 +7,8 @@ import dev.tofu.TofuException;
 
 import dev.tofu.internal.concurrent.SpinLock;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.util.ArrayDeque;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
@@ -83,11 +85,33 @@ public final class MessagePool {
 
     /** One LIFO stack of idle messages and its lock; fields other than cap are guarded by lock. */
     private static final class Stripe {
+        private static final VarHandle SIZE;
+
+        static {
+            try {
+                SIZE = MethodHandles.lookup().findVarHandle(Stripe.class, "size", int.class);
+            } catch (ReflectiveOperationException e) {
+                throw new ExceptionInInitializerError(e);
+            }
+        }
+
         final SpinLock lock = new SpinLock();
         final ArrayDeque<Message> idle; // head = most recently put
         final int cap;
-        /** idle.size(), also readable without the lock (a hint for whoever looks for messages or room). */
-        volatile int size;
+        /**
+         * idle.size(). Written under the lock with a release store and read elsewhere with an
+         * acquire load (a hint for whoever looks for messages or room, and idleCount()): on x86
+         * both are plain moves, where a volatile write would cost a fence per push and pop.
+         */
+        int size;
+
+        int sizeHint() {
+            return (int) SIZE.getAcquire(this);
+        }
+
+        void addSize(int delta) {
+            SIZE.setRelease(this, size + delta);
+        }
 
         Stripe(int cap) {
             this.cap = cap;
@@ -125,7 +149,7 @@ public final class MessagePool {
             ACCESS.setOwner(m, Owner.POOL);
             Stripe st = stripes[i & mask];
             st.idle.push(m);
-            st.size++;
+            st.addSize(1);
         }
     }
 
@@ -204,7 +228,7 @@ public final class MessagePool {
         int home = home(hint);
         for (int k = 0; k <= mask; k++) {
             Stripe st = stripes[(home + k) & mask];
-            if (k > 0 && st.size == 0) {
+            if (k > 0 && st.sizeHint() == 0) {
                 continue;
             }
             int n = 0;
@@ -298,7 +322,7 @@ public final class MessagePool {
             st.lock.lock();
             try {
                 st.idle.clear();
-                st.size = 0;
+                st.addSize(-st.size);
             } finally {
                 st.lock.unlock();
             }
@@ -311,7 +335,7 @@ public final class MessagePool {
     public int idleCount() {
         int n = 0;
         for (Stripe st : stripes) {
-            n += st.size;
+            n += st.sizeHint();
         }
         return n;
     }
@@ -358,7 +382,7 @@ public final class MessagePool {
     private Message takeOne(int home, int newOwner) {
         for (int k = 0; k <= mask; k++) {
             Stripe st = stripes[(home + k) & mask];
-            if (k > 0 && st.size == 0) {
+            if (k > 0 && st.sizeHint() == 0) {
                 continue;
             }
             Message m;
@@ -378,7 +402,7 @@ public final class MessagePool {
     private Message popLocked(Stripe st, int newOwner) {
         Message m = st.idle.poll();
         if (m != null) {
-            st.size--;
+            st.addSize(-1);
             long cap = capacity(m); // unchanged while idle
             if (cap > KEEP_ALWAYS_BYTES) {
                 bigRetained.addAndGet(-cap);
@@ -405,7 +429,7 @@ public final class MessagePool {
     private boolean keepInAnyStripe(Message m, int home) {
         for (int k = 0; k <= mask; k++) {
             Stripe st = stripes[(home + k) & mask];
-            if (k > 0 && st.size >= st.cap) {
+            if (k > 0 && st.sizeHint() >= st.cap) {
                 continue;
             }
             st.lock.lock();
@@ -501,7 +525,7 @@ public final class MessagePool {
             }
         }
         st.idle.push(m);
-        st.size++;
+        st.addSize(1);
         return true;
     }
 
