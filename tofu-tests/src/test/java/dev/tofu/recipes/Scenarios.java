@@ -170,15 +170,21 @@ public final class Scenarios {
         CountDownLatch failedEnough = new CountDownLatch(failuresBeforeServer);
         CountDownLatch closedAfterConnect = new CountDownLatch(1);
         AtomicReference<Throwable> error = new AtomicReference<>();
+        java.util.Deque<String> seen = new java.util.concurrent.ConcurrentLinkedDeque<>(); // the client's last messages, for a failure
         try (Reactor reactor = Reactor.create()) {
             Ampe ampe = reactor.ampe();
             ChannelGroup cg = ampe.create();
             ChannelGroup sg = ampe.create();
             Thread client = Thread.ofVirtual().name("r14-client").start(guard(error, () -> {
                 int ch = Wire.hello(ampe, cg, at.client()).channel();
+                seen.add("hello on " + ch);
                 boolean connected = false;
                 while (true) {
                     Message m = cg.waitReceive(ChannelGroup.INFINITE);
+                    seen.add(String.valueOf(m));
+                    while (seen.size() > 12) {
+                        seen.pollFirst();
+                    }
                     try {
                         if (m.status() == Status.RECEIVER_UPDATE) {
                             return;
@@ -194,6 +200,7 @@ public final class Scenarios {
                                 closedAfterConnect.countDown();
                             } else {
                                 ch = Wire.hello(ampe, cg, at.client()).channel();   // repost on failure
+                                seen.add("hello on " + ch);
                             }
                         } else if (!m.isFromEngine() && m.opCode() == OpCode.HELLO_RESPONSE) {
                             connected = true;
@@ -235,7 +242,8 @@ public final class Scenarios {
             if (error.get() != null) {
                 throw new AssertionError("R14: a thread failed", error.get());
             }
-            assertTrue(done, "R14: the client connected and closed its channel with ByeSignal");
+            assertTrue(done, () -> "R14: the client connected and closed its channel with ByeSignal (" + transport + ", "
+                    + failures.get() + " failed connects, " + echoed.get() + " echoed; the client's last messages: " + seen + ")");
             assertTrue(!client.isAlive() && !server.isAlive(), "R14: updateReceiver(null) stops both threads");
             assertTrue(echoed.get() >= 1, "R14: the server echoed the HelloRequest");
             ampe.destroy(cg);
