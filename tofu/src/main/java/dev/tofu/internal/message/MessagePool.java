@@ -48,10 +48,13 @@ import java.util.concurrent.locks.ReentrantLock;
  * before close() clears the stripes, and every push re-checks it under the stripe's lock, so
  * nothing is kept after close() has cleared a stripe. A reader waiting for a message in
  * {@link #awaitForEngine} waits on {@code refilled} under the separate {@code waitLock}, after
- * counting itself in {@code waiting} and checking every stripe once more; whoever pushes reads
- * {@code waiting} after its unlock (a volatile write, then a volatile read: no lost wake-up) and
- * only then takes {@code waitLock} to signal. No {@code synchronized} (virtual threads must not
- * pin), no per-thread caches.
+ * counting itself in {@code waiting} and checking every stripe once more under its lock (size
+ * hints ignored); whoever pushes reads {@code waiting} after its unlock (a volatile write, then a
+ * volatile read: no lost wake-up) and only then takes {@code waitLock} to signal. A stripe's size
+ * read without its lock is a hint that may be stale: a take or keep that trusts it may pass over
+ * a stripe, so a concurrent {@code POOL_ONLY} get may find nothing or a keep drop its message,
+ * which the caller cannot tell from a race it lost. No {@code synchronized} (virtual threads must
+ * not pin), no per-thread caches.
  */
 public final class MessagePool {
     private static final MessageAccess ACCESS = MessageAccess.get();
@@ -190,7 +193,7 @@ public final class MessagePool {
         if (closed) {
             throw new TofuException(Status.SHUTDOWN_STARTED, "the reactor is closed");
         }
-        Message m = takeOne(threadHome(), Owner.APPLICATION);
+        Message m = takeOne(threadHome(), Owner.APPLICATION, true);
         if (m == null && strategy == AllocationStrategy.ALWAYS) {
             m = newMessage();
         }
@@ -204,7 +207,7 @@ public final class MessagePool {
      *         closed
      */
     public Message tryTakeForEngine() {
-        return closed ? null : takeOne(threadHome(), Owner.ENGINE);
+        return closed ? null : takeOne(threadHome(), Owner.ENGINE, true);
     }
 
     /** As {@link #tryTakeForEngine(Message[], int, int)} from the calling thread's home stripe. */
@@ -264,7 +267,9 @@ public final class MessagePool {
         try {
             waiting.incrementAndGet(); // before the second look: a push after it sees us waiting
             try {
-                m = tryTakeForEngine();
+                // locking every stripe, hints or not: a push before our count is then seen through
+                // its stripe's lock, so either this look finds it or its pusher signals us
+                m = closed ? null : takeOne(threadHome(), Owner.ENGINE, false);
                 if (m != null || closed) {
                     return m;
                 }
@@ -378,11 +383,15 @@ public final class MessagePool {
         return closed;
     }
 
-    /** Pops one message for {@code newOwner}: from stripe {@code home}, else the first other one with messages. */
-    private Message takeOne(int home, int newOwner) {
+    /**
+     * Pops one message for {@code newOwner}: from stripe {@code home}, else the first other one with
+     * messages; with {@code trustHints}, other stripes whose size hint says empty are skipped
+     * without locking them.
+     */
+    private Message takeOne(int home, int newOwner, boolean trustHints) {
         for (int k = 0; k <= mask; k++) {
             Stripe st = stripes[(home + k) & mask];
-            if (k > 0 && st.sizeHint() == 0) {
+            if (k > 0 && trustHints && st.sizeHint() == 0) {
                 continue;
             }
             Message m;
