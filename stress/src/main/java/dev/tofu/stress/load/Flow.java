@@ -175,12 +175,10 @@ public final class Flow {
         counted();
     }
 
+    /** Notes one latency; the buffer never fills: counted() adds it to stats every PUBLISH_EVERY replies. */
     private void recordLatency(long nanos) {
         if (latencyPending == null) {
             latencyPending = new long[PUBLISH_EVERY];
-        } else if (latencyCount == latencyPending.length) {
-            stats.recordLatencies(latencyPending, latencyCount);
-            latencyCount = 0;
         }
         latencyPending[latencyCount++] = nanos;
     }

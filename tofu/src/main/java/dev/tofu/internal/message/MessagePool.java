@@ -210,11 +210,6 @@ public final class MessagePool {
         return closed ? null : takeOne(threadHome(), Owner.ENGINE, true);
     }
 
-    /** As {@link #tryTakeForEngine(Message[], int, int)} from the calling thread's home stripe. */
-    public int tryTakeForEngine(Message[] dst, int max) {
-        return tryTakeForEngine(dst, max, threadHome());
-    }
-
     /**
      * Takes up to {@code max} idle messages for the engine (a reader about to read that many
      * buffered frames), never creating one: as many as the home stripe of {@code hint} (the
