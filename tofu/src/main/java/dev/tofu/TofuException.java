@@ -30,8 +30,20 @@ public class TofuException extends RuntimeException {
      * @param detail what went wrong, or {@code null}
      */
     public TofuException(Status status, String detail) {
+        this(status, detail, null);
+    }
+
+    /**
+     * Creates an exception for a status with a detail message and the failure that caused it.
+     *
+     * @param status the status, not {@code null}
+     * @param detail what went wrong, or {@code null}
+     * @param cause  the underlying failure (for example the {@link java.io.IOException} of a refused
+     *               connect), or {@code null}
+     */
+    public TofuException(Status status, String detail, Throwable cause) {
         super(detail == null ? Objects.requireNonNull(status, "status").name()
-                : Objects.requireNonNull(status, "status").name() + ": " + detail);
+                : Objects.requireNonNull(status, "status").name() + ": " + detail, cause);
         this.status = status;
     }
 
