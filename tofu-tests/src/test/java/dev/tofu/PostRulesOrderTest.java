@@ -35,7 +35,7 @@ class PostRulesOrderTest {
             @ForAll boolean engineOrigin) {
         Message m = new Message().messageId(messageId).more(more).channel(channel)
                 .origin(engineOrigin ? Origin.ENGINE : Origin.APPLICATION).status(Status.PROCESSING_FAILED);
-        ACCESS.setOpCodeRaw(m, rawOpCode);
+        ACCESS.store(m).setOpCodeRaw(rawOpCode);
         if (headerBytes > 0) {
             m.headers().append("h", "v".repeat(headerBytes - 4));
         }
@@ -43,7 +43,7 @@ class PostRulesOrderTest {
 
         Status expected = firstBrokenRule(rawOpCode, messageId, more, channel, headerBytes, bodyBytes);
         try {
-            PostRules.prepare(m);
+            PostRules.prepare(ACCESS.store(m));
             if (expected != Status.SUCCESS) {
                 fail("PROTOCOL.md §2.2: expected " + expected + " for " + m);
             }

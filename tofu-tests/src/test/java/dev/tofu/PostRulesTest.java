@@ -1,5 +1,7 @@
 package dev.tofu;
 
+import static dev.tofu.testing.Stores.v;
+
 import dev.tofu.internal.message.MessageAccess;
 import dev.tofu.internal.message.MessageIds;
 import dev.tofu.internal.message.MessagePool;
@@ -37,7 +39,7 @@ class PostRulesTest {
     @ValueSource(ints = {10, 11, 12, 15})
     void rule1OpcodeAbove9FailsWithInvalidOpCode(int raw) {
         Message m = new Message().channel(1).messageId(1);
-        ACCESS.setOpCodeRaw(m, raw);
+        ACCESS.store(m).setOpCodeRaw(raw);
         assertRejected(m, Status.INVALID_OP_CODE, "PROTOCOL.md §2.2 rule 1: opCode is 0..9 (InvalidOpCode → 6)");
     }
 
@@ -45,7 +47,7 @@ class PostRulesTest {
     @EnumSource(value = OpCode.class, names = "WELCOME_RESPONSE", mode = EnumSource.Mode.EXCLUDE)
     void rule1EveryOpcodeFrom0To8PassesWhenTheRestIsValid(OpCode op) {
         Message m = valid(op);
-        assertSame(op, PostRules.prepare(m), "PROTOCOL.md §2.2: a valid " + op + " passes rules 0–9");
+        assertSame(op, PostRules.prepare(ACCESS.store(m)), "PROTOCOL.md §2.2: a valid " + op + " passes rules 0–9");
         assertSame(Status.SUCCESS, m.status(), "PROTOCOL.md §2.2 rule 2: status 0 after a successful prepare");
     }
 
@@ -54,7 +56,7 @@ class PostRulesTest {
     @Test
     void rule2ForcesOriginApplicationAndStatusSuccess() {
         Message m = valid(OpCode.REQUEST).origin(Origin.ENGINE).status(Status.CHANNEL_CLOSED);
-        PostRules.prepare(m);
+        PostRules.prepare(ACCESS.store(m));
         assertSame(Origin.APPLICATION, m.origin(), "PROTOCOL.md §2.2 rule 2: force origin = application");
         assertSame(Status.SUCCESS, m.status(), "PROTOCOL.md §2.2 rule 2: force status = 0; apps cannot send a status");
     }
@@ -62,9 +64,9 @@ class PostRulesTest {
     @Test
     void rule2OverwritesAnUnknownRawStatusToo() {
         Message m = valid(OpCode.SIGNAL);
-        ACCESS.setStatusRaw(m, 200);
-        PostRules.prepare(m);
-        assertEquals(0, ACCESS.statusRaw(m), "PROTOCOL.md §2.2 rule 2: status = 0 overwrites whatever the app set");
+        ACCESS.store(m).setStatusRaw(200);
+        PostRules.prepare(ACCESS.store(m));
+        assertEquals(0, ACCESS.store(m).statusRaw(), "PROTOCOL.md §2.2 rule 2: status = 0 overwrites whatever the app set");
     }
 
     // ---- rule 3 ---------------------------------------------------------------------------------
@@ -80,7 +82,7 @@ class PostRulesTest {
     @EnumSource(value = OpCode.class, names = {"RESPONSE", "HELLO_RESPONSE", "BYE_RESPONSE"})
     void rule3ResponseRoleWithANonZeroMessageIdPasses(OpCode op) {
         Message m = valid(op).messageId(5);
-        PostRules.prepare(m);
+        PostRules.prepare(ACCESS.store(m));
         assertEquals(5, m.messageId(), "PROTOCOL.md §2.2 rule 3/9: an app-chosen id is kept");
     }
 
@@ -88,7 +90,7 @@ class PostRulesTest {
     @EnumSource(value = OpCode.class, names = {"REQUEST", "SIGNAL", "BYE_REQUEST", "BYE_SIGNAL"})
     void rule3DoesNotApplyToRequestsAndSignals(OpCode op) {
         Message m = valid(op).messageId(0);
-        PostRules.prepare(m);
+        PostRules.prepare(ACCESS.store(m));
         assertNotEquals(0, m.messageId(), "PROTOCOL.md §2.2 rule 3 is for response roles only; rule 9 assigns an id");
     }
 
@@ -105,7 +107,7 @@ class PostRulesTest {
     @EnumSource(value = OpCode.class, names = {"REQUEST", "RESPONSE", "SIGNAL"})
     void rule4MoreOnARegularMessagePasses(OpCode op) {
         Message m = valid(op).more(true);
-        PostRules.prepare(m);
+        PostRules.prepare(ACCESS.store(m));
         assertEquals(true, m.more(), "PROTOCOL.md §2.2 rule 4: more = 1 allowed on Request, Response, Signal");
     }
 
@@ -121,7 +123,7 @@ class PostRulesTest {
 
     @Test
     void recipeR3AFreshPooledMessageIsRejectedWithInvalidChannelNumber() {
-        Message m = new MessagePool(1, 1).get(AllocationStrategy.ALWAYS);
+        Message m = MessageAccess.get().lease(new MessagePool(1, 1).get(AllocationStrategy.ALWAYS));
         assertRejected(m, Status.INVALID_CHANNEL_NUMBER, "PROTOCOL.md §7 R3: a fresh pooled message (Request, channel 0)");
     }
 
@@ -153,7 +155,7 @@ class PostRulesTest {
         Message m = valid(OpCode.REQUEST);
         appendHeaderSection(m, LIMIT);
         assertEquals(LIMIT, m.headers().byteLength(), "test setup: exactly the limit");
-        PostRules.prepare(m);
+        PostRules.prepare(ACCESS.store(m));
         assertSame(Status.SUCCESS, m.status(), "PROTOCOL.md §2.2 rule 6: 65535 bytes is allowed");
     }
 
@@ -172,14 +174,14 @@ class PostRulesTest {
     void rule7DoesNotParseTheAddress(OpCode op) {
         Message m = new Message().opCode(op);
         m.headers().append("not-an-address", "whatever");
-        PostRules.prepare(m);
+        PostRules.prepare(ACCESS.store(m));
         assertSame(Status.SUCCESS, m.status(), "PROTOCOL.md §2.2 rule 7: the address is not parsed here");
     }
 
     @Test
     void rule7DoesNotApplyToOtherOpcodes() {
         Message m = new Message().opCode(OpCode.HELLO_RESPONSE).channel(3).messageId(9);
-        PostRules.prepare(m);
+        PostRules.prepare(ACCESS.store(m));
         assertSame(Status.SUCCESS, m.status(), "PROTOCOL.md §2.2 rule 7 is only for WelcomeRequest/HelloRequest");
     }
 
@@ -196,7 +198,7 @@ class PostRulesTest {
     void rule8BodyOfExactly65535BytesPasses() {
         Message m = valid(OpCode.REQUEST);
         m.body().append(new byte[LIMIT]);
-        PostRules.prepare(m);
+        PostRules.prepare(ACCESS.store(m));
         assertSame(Status.SUCCESS, m.status(), "PROTOCOL.md §2.2 rule 8: 65535 bytes is allowed");
         assertEquals(LIMIT, m.body().length(), "prepare leaves the body alone");
     }
@@ -206,7 +208,7 @@ class PostRulesTest {
     @Test
     void rule9MessageIdZeroGetsANonZeroId() {
         Message m = valid(OpCode.REQUEST).messageId(0);
-        PostRules.prepare(m);
+        PostRules.prepare(ACCESS.store(m));
         assertNotEquals(0, m.messageId(), "PROTOCOL.md §2.2 rule 9 / §8: auto message_id is non-zero");
     }
 
@@ -214,7 +216,7 @@ class PostRulesTest {
     @ValueSource(longs = {1, 42, Long.MAX_VALUE, -1L, Long.MIN_VALUE})
     void rule9AppChosenIdsAreKept(long id) {
         Message m = valid(OpCode.REQUEST).messageId(id);
-        PostRules.prepare(m);
+        PostRules.prepare(ACCESS.store(m));
         assertEquals(id, m.messageId(), "PROTOCOL.md §2.2 rule 9: app-chosen ids are kept (unsigned 64-bit)");
     }
 
@@ -222,8 +224,8 @@ class PostRulesTest {
     void rule9TheSameAppIdMayBeUsedTwice() {
         Message a = valid(OpCode.REQUEST).messageId(7);
         Message b = valid(OpCode.REQUEST).messageId(7);
-        PostRules.prepare(a);
-        PostRules.prepare(b);
+        PostRules.prepare(ACCESS.store(a));
+        PostRules.prepare(ACCESS.store(b));
         assertEquals(7, b.messageId(), "PROTOCOL.md §2.2 rule 9: app-chosen ids are never checked for uniqueness");
     }
 
@@ -239,8 +241,8 @@ class PostRulesTest {
     void rule9PrepareDrawsFromTheSameProcessWideCounter() {
         Message a = valid(OpCode.REQUEST);
         Message b = valid(OpCode.SIGNAL);
-        PostRules.prepare(a);
-        PostRules.prepare(b);
+        PostRules.prepare(ACCESS.store(a));
+        PostRules.prepare(ACCESS.store(b));
         assertEquals(a.messageId() + 1, b.messageId(), "PROTOCOL.md §2.2 rule 9: +1 per assignment");
         assertEquals(b.messageId() + 1, MessageIds.next(), "PROTOCOL.md §2.2 rule 9: one counter shared by all");
     }
@@ -266,7 +268,7 @@ class PostRulesTest {
     @Test
     void orderInvalidOpcodeIsReportedBeforeMoreAndChannelRules() {
         Message m = new Message().more(true).channel(0);
-        ACCESS.setOpCodeRaw(m, 12);
+        ACCESS.store(m).setOpCodeRaw(12);
         assertRejected(m, Status.INVALID_OP_CODE, "PROTOCOL.md §2.2: rule 1 before rules 4 and 5");
     }
 
@@ -337,7 +339,7 @@ class PostRulesTest {
 
     /** Asserts prepare() throws with {@code expected} and leaves that status in the message (§2.2). */
     static void assertRejected(Message m, Status expected, String rule) {
-        TofuException e = assertThrows(TofuException.class, () -> PostRules.prepare(m), rule);
+        TofuException e = assertThrows(TofuException.class, () -> PostRules.prepare(ACCESS.store(m)), rule);
         assertSame(expected, e.status(), rule);
         assertSame(e.status(), m.status(),
                 "PROTOCOL.md §2.2: on failure the message's status byte is set to the matching status");

@@ -21,7 +21,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class TextHeadersTest {
 
     private static String wire(Message m) {
-        return new String(MessageAccess.get().headers(m).toByteArray(), StandardCharsets.UTF_8);
+        return new String(MessageAccess.get().store(m).headers().toByteArray(), StandardCharsets.UTF_8);
     }
 
     @Test

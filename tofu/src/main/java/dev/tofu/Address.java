@@ -157,7 +157,7 @@ public sealed interface Address permits Address.TcpClient, Address.TcpServer, Ad
     static Address of(Message message) {
         Address[] found = new Address[1];
         TofuException[] error = new TofuException[1];
-        var headers = MessageAccess.get().headers(message);
+        var headers = MessageAccess.get().store(message).headers();
         dev.tofu.internal.wire.TextHeaderParser.parse(headers.array(), headers.length(), (name, value) -> {
             boolean server = name.equals(LISTEN_ON);
             if (server || name.equals(CONNECT_TO)) {

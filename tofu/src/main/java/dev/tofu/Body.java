@@ -12,16 +12,20 @@ import java.util.Objects;
  * 65535 bytes (split larger data into several messages linked by {@code more}). The storage is kept
  * when the message returns to the pool, so reuse allocates nothing.
  *
- * <p>Ownership: changing calls throw {@link IllegalStateException} unless the application owns the
- * message. Not thread-safe, like the message it belongs to.
+ * <p>Ownership: a body is bound to the {@link Message} reference it came from; once that lease has
+ * ended (the message was posted, put or closed), every call throws {@link IllegalStateException}.
+ * Not thread-safe, like the message it belongs to.
  */
 public final class Body {
     private final Message message;
-    private final ByteBuf bytes;
 
-    Body(Message message, ByteBuf bytes) {
+    Body(Message message) {
         this.message = message;
-        this.bytes = bytes;
+    }
+
+    /** The bytes of the message's live lease; throws once the lease has ended. */
+    private ByteBuf bytes() {
+        return message.live().body();
     }
 
     /**
@@ -29,7 +33,7 @@ public final class Body {
      *
      * @param src the bytes to append
      * @return this body, for chaining
-     * @throws IllegalStateException if the application does not own the message
+     * @throws IllegalStateException if the message's lease has ended
      */
     public Body append(byte[] src) {
         return append(src, 0, src.length);
@@ -43,12 +47,11 @@ public final class Body {
      * @param len the number of bytes to append
      * @return this body, for chaining
      * @throws IndexOutOfBoundsException if the range is outside {@code src}
-     * @throws IllegalStateException     if the application does not own the message
+     * @throws IllegalStateException     if the message's lease has ended
      */
     public Body append(byte[] src, int off, int len) {
         Objects.requireNonNull(src, "src");
-        message.checkWritable();
-        bytes.append(src, off, len);
+        bytes().append(src, off, len);
         return this;
     }
 
@@ -57,55 +60,58 @@ public final class Body {
      *
      * @param src the buffer to read from
      * @return this body, for chaining
-     * @throws IllegalStateException if the application does not own the message
+     * @throws IllegalStateException if the message's lease has ended
      */
     public Body append(ByteBuffer src) {
         Objects.requireNonNull(src, "src");
-        message.checkWritable();
-        bytes.append(src);
+        bytes().append(src);
         return this;
     }
 
     /**
      * Empties the body, keeping its storage.
      *
-     * @throws IllegalStateException if the application does not own the message
+     * @throws IllegalStateException if the message's lease has ended
      */
     public void clear() {
-        message.checkWritable();
-        bytes.clear();
+        bytes().clear();
     }
 
     /**
      * Returns the body's length in bytes.
      *
      * @return the length in bytes
+     * @throws IllegalStateException if the message's lease has ended
      */
     public int length() {
-        return bytes.length();
+        return bytes().length();
     }
 
     /**
      * Returns a copy of the body's bytes.
      *
      * @return a new array holding the body's bytes
+     * @throws IllegalStateException if the message's lease has ended
      */
     public byte[] toByteArray() {
-        return bytes.toByteArray();
+        return bytes().toByteArray();
     }
 
     /**
      * Returns a read-only view of the body whose {@code remaining()} equals {@link #length()}. The
-     * view shares the message's storage: it is valid only while the application owns the message.
+     * view shares the message's storage: it is valid only while the lease lasts (a view kept after the
+     * message was posted or put shows whatever the storage holds later).
      *
      * @return a read-only buffer over the body's bytes
+     * @throws IllegalStateException if the message's lease has ended
      */
     public ByteBuffer asReadOnlyBuffer() {
-        return ByteBuffer.wrap(bytes.array(), 0, bytes.length()).asReadOnlyBuffer();
+        ByteBuf b = bytes();
+        return ByteBuffer.wrap(b.array(), 0, b.length()).asReadOnlyBuffer();
     }
 
     @Override
     public String toString() {
-        return "Body[" + bytes.length() + " bytes]";
+        return message.isLive() ? "Body[" + bytes().length() + " bytes]" : "Body[released]";
     }
 }

@@ -1,8 +1,8 @@
 package dev.tofu;
 
-import dev.tofu.internal.message.ByteBuf;
 import dev.tofu.internal.message.MessageAccess;
 import dev.tofu.internal.message.MessagePool;
+import dev.tofu.internal.message.MessageStore;
 import dev.tofu.internal.message.Owner;
 
 import java.lang.invoke.MethodHandles;
@@ -13,47 +13,53 @@ import java.util.Objects;
  * A tofu message: a binary header (channel, opcode, origin, more, status, message id), text headers
  * and a body (PROTOCOL.md §1).
  *
- * <p><b>Ownership.</b> A message is owned by exactly one of the application, the engine or a pool.
- * {@link Ampe#get} and {@link ChannelGroup#waitReceive} hand it to the application;
- * {@link ChannelGroup#post} and {@link ChannelGroup#updateReceiver} hand it to the engine;
- * {@link Ampe#put} and {@link #close()} hand it to its pool. While the application does not own it,
- * every setter, {@link #headers()} change, {@link #body()} change and {@link #reset()} throws
- * {@link IllegalStateException}; getters still answer but may show the engine's changes.
- * {@link #close()} on a message the application no longer owns does nothing, so
- * {@code try (Message m = ampe.get(ALWAYS)) { ...; group.post(m); }} is always safe.
+ * <p><b>A reference is valid for one lease.</b> A {@code Message} is the application's handle on
+ * pooled storage for one lease: from the call that handed it over ({@link Ampe#get},
+ * {@link ChannelGroup#waitReceive}, {@link Client#newMessage()}, {@link Client#call}, a
+ * {@link Server} handler's argument, or {@code new Message()}) until the application hands it on with
+ * {@link ChannelGroup#post}, {@link ChannelGroup#updateReceiver}, {@link Ampe#put}, {@link #close()},
+ * or a {@link Client} or {@link Server} method that consumes it. After that the reference is dead for
+ * ever: every method on it, and on the {@link Body} and {@link TextHeaders} taken from it, throws
+ * {@link IllegalStateException}, except {@link #close()}, {@link Ampe#put} and {@link #isLive()},
+ * which do nothing (and answer {@code false}). {@link #toString()} says "released". The storage goes
+ * back to the pool and out again, but every later lease of it is a new {@code Message} object, never
+ * reached through an old one: this is the Java form of tofu's {@code post(&msg)} nulling the caller's
+ * pointer. So both of these are always safe:
  *
- * <p><b>Threads.</b> A message is not thread-safe: the party that owns it uses it. Hand-over
- * through {@code post}, {@code waitReceive}, {@code get} and {@code put} publishes it safely.
+ * <pre>{@code
+ * try (Message m = ampe.get(AllocationStrategy.ALWAYS)) {  // close() puts it back unless posted
+ *     m.opCode(OpCode.REQUEST).channel(peer);
+ *     group.post(m);                                        // m is dead from here on
+ * }
+ * try (Message req = client.newMessage()) {
+ *     req.body().append(payload);
+ *     resp = client.call(req, timeout);                     // req is dead; resp is a new lease
+ * }
+ * }</pre>
+ *
+ * <p>A {@code post} that throws leaves the message with the caller, still live. A message received
+ * with {@code waitReceive} may be reused for a reply: posting it again ends that lease too.
+ *
+ * <p><b>Threads.</b> A message is not thread-safe: the party that holds the lease uses it. Hand-over
+ * through {@code post}, {@code waitReceive}, {@code get} and {@code put} publishes it safely. Ending a
+ * lease is atomic, so of several threads racing to hand over or close one reference exactly one
+ * does it and the others do nothing (or get {@link IllegalStateException} from {@code post}).
  */
 public final class Message implements AutoCloseable {
-    private static final VarHandle OWNER;
+    private static final VarHandle STORE;
 
     static {
         try {
-            OWNER = MethodHandles.lookup().findVarHandle(Message.class, "owner", int.class);
+            STORE = MethodHandles.lookup().findVarHandle(Message.class, "store", MessageStore.class);
         } catch (ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
         }
         MessageAccess.install(new Access());
     }
 
-    // Guarded by ownership: only the current owner reads or writes the fields below `owner`.
-    @SuppressWarnings("unused") // accessed through OWNER
-    private volatile int owner = Owner.APPLICATION;
-    private MessagePool home;
-    private int engineTag;   // engine bookkeeping (for example "counts against the receive bound")
-
-    private int channel;
-    private int opCode;      // raw 0..15
-    private boolean fromEngine;
-    private boolean more;
-    private int status;      // raw 0..255
-    private long messageId;
-
-    private final ByteBuf headerBytes = new ByteBuf();
-    private final ByteBuf bodyBytes = new ByteBuf();
-    private final TextHeaders headers = new TextHeaders(this, headerBytes);
-    private final Body body = new Body(this, bodyBytes);
+    /** The storage of this lease; {@code null} once the lease ended (set once, then never again). */
+    @SuppressWarnings("unused") // accessed through STORE as well
+    private MessageStore store;
 
     /**
      * Creates an empty message owned by the application (opcode Request, channel 0, id 0, no
@@ -61,15 +67,30 @@ public final class Message implements AutoCloseable {
      * application grows the pool.
      */
     public Message() {
+        this(new MessageStore(Owner.APPLICATION));
+    }
+
+    private Message(MessageStore store) {
+        this.store = store;
+    }
+
+    /**
+     * Returns whether this reference is still live (its lease has not ended). Never throws.
+     *
+     * @return {@code false} once the message was posted, put, closed or otherwise handed on
+     */
+    public boolean isLive() {
+        return STORE.getAcquire(this) != null;
     }
 
     /**
      * Returns the opcode.
      *
      * @return the opcode
+     * @throws IllegalStateException if this reference's lease has ended
      */
     public OpCode opCode() {
-        return OpCode.of(opCode);
+        return live().opCode();
     }
 
     /**
@@ -77,12 +98,11 @@ public final class Message implements AutoCloseable {
      *
      * @param opCode the opcode
      * @return this message
-     * @throws IllegalStateException if the application does not own the message
+     * @throws IllegalStateException if this reference's lease has ended
      */
     public Message opCode(OpCode opCode) {
         Objects.requireNonNull(opCode, "opCode");
-        checkWritable();
-        this.opCode = opCode.code();
+        live().setOpCodeRaw(opCode.code());
         return this;
     }
 
@@ -90,9 +110,10 @@ public final class Message implements AutoCloseable {
      * Returns the local channel number, 0..65535 (0 = not assigned yet).
      *
      * @return the channel number
+     * @throws IllegalStateException if this reference's lease has ended
      */
     public int channel() {
-        return channel;
+        return live().channel();
     }
 
     /**
@@ -101,14 +122,13 @@ public final class Message implements AutoCloseable {
      * @param channel 0..65535
      * @return this message
      * @throws IllegalArgumentException if out of range
-     * @throws IllegalStateException    if the application does not own the message
+     * @throws IllegalStateException    if this reference's lease has ended
      */
     public Message channel(int channel) {
         if (channel < 0 || channel > 0xFFFF) {
             throw new IllegalArgumentException("channel " + channel + " outside 0..65535");
         }
-        checkWritable();
-        this.channel = channel;
+        live().setChannel(channel);
         return this;
     }
 
@@ -116,9 +136,10 @@ public final class Message implements AutoCloseable {
      * Returns the message id (an unsigned 64-bit value on the wire; 0 = assign one at post).
      *
      * @return the message id
+     * @throws IllegalStateException if this reference's lease has ended
      */
     public long messageId() {
-        return messageId;
+        return live().messageId();
     }
 
     /**
@@ -126,11 +147,10 @@ public final class Message implements AutoCloseable {
      *
      * @param messageId the message id, or 0
      * @return this message
-     * @throws IllegalStateException if the application does not own the message
+     * @throws IllegalStateException if this reference's lease has ended
      */
     public Message messageId(long messageId) {
-        checkWritable();
-        this.messageId = messageId;
+        live().setMessageId(messageId);
         return this;
     }
 
@@ -138,18 +158,20 @@ public final class Message implements AutoCloseable {
      * Returns whether more messages with the same id follow.
      *
      * @return the more flag
+     * @throws IllegalStateException if this reference's lease has ended
      */
     public boolean more() {
-        return more;
+        return live().more();
     }
 
     /**
      * Same as {@link #more()}.
      *
      * @return the more flag
+     * @throws IllegalStateException if this reference's lease has ended
      */
     public boolean hasMore() {
-        return more;
+        return live().more();
     }
 
     /**
@@ -157,11 +179,10 @@ public final class Message implements AutoCloseable {
      *
      * @param more whether more messages with the same id follow
      * @return this message
-     * @throws IllegalStateException if the application does not own the message
+     * @throws IllegalStateException if this reference's lease has ended
      */
     public Message more(boolean more) {
-        checkWritable();
-        this.more = more;
+        live().setMore(more);
         return this;
     }
 
@@ -169,9 +190,10 @@ public final class Message implements AutoCloseable {
      * Returns the status.
      *
      * @return the status
+     * @throws IllegalStateException if this reference's lease has ended
      */
     public Status status() {
-        return Status.of(status);
+        return live().status();
     }
 
     /**
@@ -180,12 +202,11 @@ public final class Message implements AutoCloseable {
      *
      * @param status the status
      * @return this message
-     * @throws IllegalStateException if the application does not own the message
+     * @throws IllegalStateException if this reference's lease has ended
      */
     public Message status(Status status) {
         Objects.requireNonNull(status, "status");
-        checkWritable();
-        this.status = status.code();
+        live().setStatusRaw(status.code());
         return this;
     }
 
@@ -193,9 +214,10 @@ public final class Message implements AutoCloseable {
      * Returns who produced the message.
      *
      * @return {@link Origin#ENGINE} or {@link Origin#APPLICATION}
+     * @throws IllegalStateException if this reference's lease has ended
      */
     public Origin origin() {
-        return fromEngine ? Origin.ENGINE : Origin.APPLICATION;
+        return live().isFromEngine() ? Origin.ENGINE : Origin.APPLICATION;
     }
 
     /**
@@ -203,12 +225,11 @@ public final class Message implements AutoCloseable {
      *
      * @param origin the origin
      * @return this message
-     * @throws IllegalStateException if the application does not own the message
+     * @throws IllegalStateException if this reference's lease has ended
      */
     public Message origin(Origin origin) {
         Objects.requireNonNull(origin, "origin");
-        checkWritable();
-        this.fromEngine = origin == Origin.ENGINE;
+        live().setFromEngine(origin == Origin.ENGINE);
         return this;
     }
 
@@ -216,36 +237,46 @@ public final class Message implements AutoCloseable {
      * Returns whether the engine produced this message (a notice or a returned message).
      *
      * @return {@code true} if the origin is {@link Origin#ENGINE}
+     * @throws IllegalStateException if this reference's lease has ended
      */
     public boolean isFromEngine() {
-        return fromEngine;
+        return live().isFromEngine();
     }
 
     /**
-     * Returns the text headers (changes need application ownership).
+     * Returns the text headers of this lease. The returned object is bound to this reference: once
+     * the lease ends, every call on it throws {@link IllegalStateException} too.
      *
      * @return the message's text headers
+     * @throws IllegalStateException if this reference's lease has ended
      */
     public TextHeaders headers() {
-        return headers;
+        live();
+        return new TextHeaders(this);
     }
 
     /**
-     * Returns the body (changes need application ownership).
+     * Returns the body of this lease. The returned object is bound to this reference: once the lease
+     * ends, every call on it throws {@link IllegalStateException} too.
      *
      * @return the message's body
+     * @throws IllegalStateException if this reference's lease has ended
      */
     public Body body() {
-        return body;
+        live();
+        return new Body(this);
     }
 
     /**
      * Returns an immutable snapshot of the binary header.
      *
      * @return a new snapshot of the binary header
+     * @throws IllegalStateException if this reference's lease has ended
      */
     public BinaryHeader header() {
-        return new BinaryHeader(channel, OpCode.of(opCode), origin(), more, Status.of(status), messageId);
+        MessageStore s = live();
+        return new BinaryHeader(s.channel(), s.opCode(), s.isFromEngine() ? Origin.ENGINE : Origin.APPLICATION,
+                s.more(), s.status(), s.messageId());
     }
 
     /**
@@ -253,149 +284,80 @@ public final class Message implements AutoCloseable {
      * text headers and the body, keeping the storage.
      *
      * @return this message
-     * @throws IllegalStateException if the application does not own the message
+     * @throws IllegalStateException if this reference's lease has ended
      */
     public Message reset() {
-        checkWritable();
-        clearAll();
+        live().clear();
         return this;
     }
 
     /**
-     * Returns the message to its pool if the application owns it; does nothing if the engine or a
-     * pool owns it. A message that belongs to no pool (created with {@code new Message()} and never
-     * put) is only cleared.
+     * Ends this lease and returns the storage to its pool; does nothing if the lease has already
+     * ended (the message was posted, put, closed or otherwise handed on). A message that belongs to
+     * no pool (created with {@code new Message()} and never put) is left to the garbage collector.
      */
     @Override
     public void close() {
-        MessagePool pool = home;
+        MessageStore s = (MessageStore) STORE.getAndSet(this, (MessageStore) null);
+        if (s == null) {
+            return;
+        }
+        MessagePool pool = s.home();
         if (pool != null) {
-            pool.put(this);
-        } else if (OWNER.compareAndSet(this, Owner.APPLICATION, Owner.APPLICATION)) {
-            clearAll();
+            pool.put(s);
+        } else {
+            s.casOwner(Owner.APPLICATION, Owner.POOL); // dropped: nobody may use it any more
         }
     }
 
+    /** Describes the header and sizes of a live message, or says "released". */
     @Override
     public String toString() {
-        return "Message[" + (opCode < 10 ? OpCode.of(opCode).name() : "op#" + opCode)
-                + " ch=" + channel + " id=" + Long.toUnsignedString(messageId)
-                + (more ? " more" : "") + (fromEngine ? " engine" : "")
-                + (status != 0 ? " " + Status.of(status) : "")
-                + " headers=" + headerBytes.length() + "B body=" + bodyBytes.length() + "B"
-                + " owner=" + Owner.name((int) OWNER.getVolatile(this)) + "]";
+        MessageStore s = (MessageStore) STORE.getAcquire(this);
+        return s == null ? "Message[released]" : "Message[" + s.describe() + "]";
     }
 
-    void checkWritable() {
-        int o = (int) OWNER.getAcquire(this);
-        if (o != Owner.APPLICATION) {
-            throw new IllegalStateException("message is owned by the " + Owner.name(o)
-                    + ", not the application: it was posted or put and may not be used any more");
+    /** The store of this lease, for this package's views; throws once the lease has ended. */
+    MessageStore live() {
+        MessageStore s = (MessageStore) STORE.getAcquire(this);
+        if (s == null) {
+            throw released();
         }
+        return s;
     }
 
-    private void clearAll() {
-        channel = 0;
-        opCode = 0;
-        fromEngine = false;
-        more = false;
-        status = 0;
-        messageId = 0;
-        engineTag = 0;
-        headerBytes.clear();
-        bodyBytes.clear();
+    private static IllegalStateException released() {
+        return new IllegalStateException("this Message reference is no longer valid: it was posted, put, closed or "
+                + "handed on, and a reference is valid for one lease only (see Message)");
     }
 
     /** The engine's privileged access; see {@link MessageAccess}. */
     private static final class Access extends MessageAccess {
         @Override
-        public int owner(Message m) {
-            return (int) OWNER.getVolatile(m);
+        public Message lease(MessageStore store) {
+            store.setOwner(Owner.APPLICATION);
+            return new Message(store);
         }
 
         @Override
-        public boolean casOwner(Message m, int expected, int next) {
-            return OWNER.compareAndSet(m, expected, next);
+        public MessageStore release(Message handle) {
+            return (MessageStore) STORE.getAndSet(handle, (MessageStore) null);
         }
 
         @Override
-        public void setOwner(Message m, int owner) {
-            OWNER.setVolatile(m, owner);
+        public void restore(Message handle, MessageStore store) {
+            store.setOwner(Owner.APPLICATION);
+            STORE.setRelease(handle, store);
         }
 
         @Override
-        public MessagePool home(Message m) {
-            return m.home;
+        public MessageStore store(Message handle) {
+            return handle.live();
         }
 
         @Override
-        public void setHome(Message m, MessagePool pool) {
-            m.home = pool;
-        }
-
-        @Override
-        public int opCodeRaw(Message m) {
-            return m.opCode;
-        }
-
-        @Override
-        public void setOpCodeRaw(Message m, int opCode) {
-            m.opCode = opCode & 0x0F;
-        }
-
-        @Override
-        public int statusRaw(Message m) {
-            return m.status;
-        }
-
-        @Override
-        public void setStatusRaw(Message m, int status) {
-            m.status = status & 0xFF;
-        }
-
-        @Override
-        public void setChannel(Message m, int channel) {
-            m.channel = channel & 0xFFFF;
-        }
-
-        @Override
-        public void setMessageId(Message m, long id) {
-            m.messageId = id;
-        }
-
-        @Override
-        public void setFromEngine(Message m, boolean fromEngine) {
-            m.fromEngine = fromEngine;
-        }
-
-        @Override
-        public void setMore(Message m, boolean more) {
-            m.more = more;
-        }
-
-        @Override
-        public ByteBuf headers(Message m) {
-            return m.headerBytes;
-        }
-
-        @Override
-        public ByteBuf body(Message m) {
-            return m.bodyBytes;
-        }
-
-        @Override
-        public void clear(Message m) {
-            m.clearAll();
-        }
-
-        @Override
-        public int tag(Message m) {
-            return m.engineTag;
-        }
-
-        @Override
-        public void setTag(Message m, int tag) {
-            m.engineTag = tag;
+        public Message view(MessageStore store) {
+            return new Message(store);
         }
     }
 }

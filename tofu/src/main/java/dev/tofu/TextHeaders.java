@@ -19,16 +19,20 @@ import java.util.Objects;
  * {@code ~} are reserved for the library. Any size is accepted while building;
  * {@link ChannelGroup#post(Message)} rejects sections over 65535 bytes.
  *
- * <p>Ownership: changing calls throw {@link IllegalStateException} unless the application owns the
- * message. Not thread-safe, like the message it belongs to.
+ * <p>Ownership: these headers are bound to the {@link Message} reference they came from; once that
+ * lease has ended (the message was posted, put or closed), every call throws
+ * {@link IllegalStateException}. Not thread-safe, like the message it belongs to.
  */
 public final class TextHeaders implements Iterable<TextHeader> {
     private final Message message;
-    private final ByteBuf section;
 
-    TextHeaders(Message message, ByteBuf section) {
+    TextHeaders(Message message) {
         this.message = message;
-        this.section = section;
+    }
+
+    /** The section of the message's live lease; throws once the lease has ended. */
+    private ByteBuf section() {
+        return message.live().headers();
     }
 
     /**
@@ -39,12 +43,12 @@ public final class TextHeaders implements Iterable<TextHeader> {
      * @param value the value, used as given; must be non-empty and hold no CR or LF
      * @return these headers, for chaining
      * @throws IllegalArgumentException for a bad name or value
-     * @throws IllegalStateException    if the application does not own the message
+     * @throws IllegalStateException    if the message's lease has ended
      */
     public TextHeaders append(String name, String value) {
         Objects.requireNonNull(name, "name");
         Objects.requireNonNull(value, "value");
-        message.checkWritable();
+        ByteBuf section = section();
         String trimmed = trimName(name);
         if (trimmed.isEmpty()) {
             throw new IllegalArgumentException("BadName: header name is empty after trimming: '" + name + "'");
@@ -77,6 +81,7 @@ public final class TextHeaders implements Iterable<TextHeader> {
      */
     public String get(String name) {
         Objects.requireNonNull(name, "name");
+        ByteBuf section = section();
         return TextHeaderParser.first(section.array(), section.length(), name);
     }
 
@@ -87,6 +92,7 @@ public final class TextHeaders implements Iterable<TextHeader> {
      */
     public List<TextHeader> all() {
         List<TextHeader> out = new ArrayList<>();
+        ByteBuf section = section();
         TextHeaderParser.parse(section.array(), section.length(), (n, v) -> out.add(new TextHeader(n, v)));
         return Collections.unmodifiableList(out);
     }
@@ -103,17 +109,16 @@ public final class TextHeaders implements Iterable<TextHeader> {
      * @return {@code true} if there are no headers
      */
     public boolean isEmpty() {
-        return section.length() == 0;
+        return section().length() == 0;
     }
 
     /**
      * Removes every header.
      *
-     * @throws IllegalStateException if the application does not own the message
+     * @throws IllegalStateException if the message's lease has ended
      */
     public void clear() {
-        message.checkWritable();
-        section.clear();
+        section().clear();
     }
 
     /**
@@ -122,12 +127,12 @@ public final class TextHeaders implements Iterable<TextHeader> {
      * @return the section's length in bytes
      */
     public int byteLength() {
-        return section.length();
+        return section().length();
     }
 
     @Override
     public String toString() {
-        return all().toString();
+        return message.isLive() ? all().toString() : "TextHeaders[released]";
     }
 
     private static String trimName(String name) {

@@ -174,7 +174,7 @@ class LatencyOptionsTest {
         AtomicReference<String> error = new AtomicReference<>();
         Thread consumer = Thread.ofPlatform().name("spinning-consumer").start(() -> {
             for (long expected = 0; expected < rounds; expected++) {
-                Message m = q.take(TimeUnit.SECONDS.toNanos(10));
+                dev.tofu.internal.message.MessageStore m = q.take(TimeUnit.SECONDS.toNanos(10));
                 if (m == null || m.messageId() != expected) {
                     error.set("round " + expected + ": got " + m);
                     return;
@@ -187,7 +187,7 @@ class LatencyOptionsTest {
             for (int s = 0; s < spins; s++) {
                 Thread.onSpinWait();
             }
-            assertTrue(q.putFrame(new Message().messageId(id)));
+            assertTrue(q.putFrame(dev.tofu.testing.Stores.store(new Message().messageId(id))));
         }
         assertTrue(consumer.join(Duration.ofSeconds(50)), "consumer stuck");
         assertNull(error.get());
@@ -200,7 +200,7 @@ class LatencyOptionsTest {
         AtomicReference<Long> took = new AtomicReference<>();
         Thread consumer = Thread.ofPlatform().start(() -> {
             long t0 = System.nanoTime();
-            Message m = q.take(timeout);
+            dev.tofu.internal.message.MessageStore m = q.take(timeout);
             took.set(m == null ? System.nanoTime() - t0 : -1L);
         });
         assertTrue(consumer.join(Wire.WAIT));

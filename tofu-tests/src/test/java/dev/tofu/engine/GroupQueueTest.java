@@ -1,10 +1,13 @@
 package dev.tofu.engine;
 
-import dev.tofu.Message;
+import static dev.tofu.testing.Stores.store;
+
+import static dev.tofu.testing.Stores.v;
+
+import dev.tofu.internal.message.MessageStore;
 import dev.tofu.Status;
 import dev.tofu.TofuException;
 import dev.tofu.internal.engine.GroupQueue;
-import dev.tofu.internal.message.MessageAccess;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -32,14 +35,13 @@ import static org.junit.jupiter.api.Assertions.fail;
 /** A channel group's receive queue: many producers, one blocking consumer (PROTOCOL.md §6.3, §6.5, §6.7). */
 class GroupQueueTest {
 
-    private static final MessageAccess ACCESS = MessageAccess.get();
     private static final long SECOND = TimeUnit.SECONDS.toNanos(1);
 
-    private static Message msg(long id) {
-        return new Message().messageId(id);
+    private static MessageStore msg(long id) {
+        return store(new dev.tofu.Message().messageId(id));
     }
 
-    private static long id(Message m) {
+    private static long id(MessageStore m) {
         return m.messageId();
     }
 
@@ -59,10 +61,10 @@ class GroupQueueTest {
         assertEquals(6, q.size());
         assertEquals(3, q.queuedFrames());
         for (long expected = 1; expected <= 6; expected++) {
-            Message m = q.take(0);
+            MessageStore m = q.take(0);
             assertNotNull(m);
             assertEquals(expected, id(m), "§6.5: FIFO queue, frames and notices in arrival order");
-            assertEquals(0, ACCESS.tag(m), "a handed-out message carries no queue tag");
+            assertEquals(0, m.tag(), "a handed-out message carries no queue tag");
         }
         assertEquals(0, q.size());
         assertEquals(0, q.queuedFrames());
@@ -96,7 +98,7 @@ class GroupQueueTest {
     @Timeout(10)
     void blockedConsumerWakesForANewMessage() throws InterruptedException {
         GroupQueue q = new GroupQueue(4);
-        AtomicReference<Message> got = new AtomicReference<>();
+        AtomicReference<MessageStore> got = new AtomicReference<>();
         Thread consumer = Thread.ofVirtual().name("consumer").start(() -> got.set(q.take(Long.MAX_VALUE)));
         awaitParked(consumer);
         assertTrue(q.putFrame(msg(42)));
@@ -224,7 +226,7 @@ class GroupQueueTest {
         for (Thread r : readers) {
             awaitParked(r);
         }
-        List<Message> left = q.close();
+        List<MessageStore> left = q.close();
         assertEquals(1, left.size());
         assertEquals(1, id(left.get(0)));
         for (Thread r : readers) {
@@ -244,11 +246,11 @@ class GroupQueueTest {
             assertTrue(ok);
         }
         assertEquals(0, id(q.take(0)));
-        List<Message> left = q.close();
+        List<MessageStore> left = q.close();
         assertEquals(19, left.size(), "§6.3: pending messages go back to the pool");
         for (int i = 0; i < 19; i++) {
             assertEquals(i + 1, id(left.get(i)));
-            assertEquals(0, ACCESS.tag(left.get(i)));
+            assertEquals(0, left.get(i).tag());
         }
         assertEquals(0, q.size());
         assertEquals(0, q.queuedFrames());
@@ -259,7 +261,7 @@ class GroupQueueTest {
     @Timeout(10)
     void aSecondConcurrentTakeIsNotAllowed() throws InterruptedException {
         GroupQueue q = new GroupQueue(4);
-        AtomicReference<Message> got = new AtomicReference<>();
+        AtomicReference<MessageStore> got = new AtomicReference<>();
         Thread first = Thread.ofVirtual().name("first").start(() -> got.set(q.take(Long.MAX_VALUE)));
         awaitParked(first);
         TofuException e = assertThrows(TofuException.class, () -> q.take(0));
@@ -334,7 +336,7 @@ class GroupQueueTest {
                     Random r = new Random(pid);
                     start.await();
                     for (int i = 0; i < perProducer; i++) {
-                        Message m = msg((long) pid << 32 | i);
+                        MessageStore m = msg((long) pid << 32 | i);
                         boolean ok = r.nextInt(3) == 0 ? q.putNotice(m) : q.putFrame(m);
                         if (!ok) {
                             throw new AssertionError("put refused on an open queue");
@@ -350,7 +352,7 @@ class GroupQueueTest {
         start.countDown();
         int total = producers * perProducer;
         for (int k = 0; k < total; k++) {
-            Message m = q.take(10 * SECOND);
+            MessageStore m = q.take(10 * SECOND);
             assertNotNull(m, "message lost: only " + k + " of " + total + " arrived");
             assertTrue(q.queuedFrames() <= capacity, "more than frameCapacity frames queued");
             int pid = (int) (id(m) >>> 32);
@@ -422,7 +424,7 @@ class GroupQueueTest {
             Thread consumer = Thread.ofVirtual().start(() -> {
                 try {
                     while (true) {
-                        Message m = q.take(Long.MAX_VALUE);
+                        MessageStore m = q.take(Long.MAX_VALUE);
                         taken.add(id(m));
                         if (taken.size() == closeAfter) {
                             takenEnough.countDown();
@@ -438,7 +440,7 @@ class GroupQueueTest {
             if (closeAfter > 0) {
                 assertTrue(takenEnough.await(10, TimeUnit.SECONDS));
             }
-            List<Message> left = q.close();
+            List<MessageStore> left = q.close();
             for (Thread t : threads) {
                 assertTrue(t.join(Duration.ofSeconds(10)), "producer stuck after close");
             }

@@ -1,7 +1,11 @@
 package dev.tofu.engine;
 
+import static dev.tofu.testing.Stores.store;
+
+import static dev.tofu.testing.Stores.v;
+
 import dev.tofu.ChannelGroup;
-import dev.tofu.Message;
+import dev.tofu.internal.message.MessageStore;
 import dev.tofu.Options;
 import dev.tofu.Reactor;
 import dev.tofu.internal.engine.GroupQueue;
@@ -46,7 +50,7 @@ class GroupQueueTimedWaitTest {
     /** Runs take(timeout) on a fresh virtual thread; returns how long it took, failing if it got a message. */
     private static long timedEmptyTake(GroupQueue q, long timeout) throws InterruptedException {
         AtomicLong took = new AtomicLong(-1);
-        AtomicReference<Message> got = new AtomicReference<>();
+        AtomicReference<MessageStore> got = new AtomicReference<>();
         Thread t = Thread.ofVirtual().name("consumer").start(() -> {
             long t0 = System.nanoTime();
             got.set(q.take(timeout));
@@ -115,7 +119,7 @@ class GroupQueueTimedWaitTest {
                     return;
                 }
                 long t0 = System.nanoTime();
-                Message m = q.take(timeouts[id]);
+                MessageStore m = q.take(timeouts[id]);
                 took[id] = m == null ? System.nanoTime() - t0 : -1;
             }));
         }
@@ -143,7 +147,7 @@ class GroupQueueTimedWaitTest {
         Thread consumer = Thread.ofVirtual().name("consumer").start(() -> {
             for (long expected = 0; expected < rounds; expected++) {
                 long t0 = System.nanoTime();
-                Message m = q.take(TimeUnit.SECONDS.toNanos(10));
+                MessageStore m = q.take(TimeUnit.SECONDS.toNanos(10));
                 if (m == null) {
                     errors.add("round " + expected + ": null after " + (System.nanoTime() - t0) + " ns");
                     return;
@@ -165,7 +169,7 @@ class GroupQueueTimedWaitTest {
                     Thread.yield(); // let the consumer get all the way into its park
                 }
                 try {
-                    if (!q.putFrame(new Message().messageId(id))) {
+                    if (!q.putFrame(store(new dev.tofu.Message().messageId(id)))) {
                         errors.add("put " + id + " refused");
                         return;
                     }

@@ -1,6 +1,10 @@
 package dev.tofu.engine;
 
-import dev.tofu.Message;
+import static dev.tofu.testing.Stores.store;
+
+import static dev.tofu.testing.Stores.v;
+
+import dev.tofu.internal.message.MessageStore;
 import dev.tofu.OpCode;
 import dev.tofu.internal.engine.Outbox;
 
@@ -28,8 +32,8 @@ import static org.junit.jupiter.api.Assertions.fail;
 class OutboxTest {
     private static final long SECOND = TimeUnit.SECONDS.toNanos(1);
 
-    private static Message msg(long id) {
-        return new Message().opCode(OpCode.REQUEST).channel(1).messageId(id);
+    private static MessageStore msg(long id) {
+        return store(new dev.tofu.Message().opCode(OpCode.REQUEST).channel(1).messageId(id));
     }
 
     private static void awaitParked(Thread t) {
@@ -40,9 +44,9 @@ class OutboxTest {
     @Timeout(30)
     void aWaitingWriterWakesForAnOfferAndTakesTheMessage() throws InterruptedException {
         Outbox box = new Outbox();
-        AtomicReference<Message> taken = new AtomicReference<>();
+        AtomicReference<MessageStore> taken = new AtomicReference<>();
         Thread writer = Thread.ofPlatform().name("writer").start(() -> {
-            Message[] batch = new Message[4];
+            MessageStore[] batch = new MessageStore[4];
             try {
                 int n = box.takeBatch(batch, 4, Long.MAX_VALUE);
                 if (n == 1) {
@@ -53,7 +57,7 @@ class OutboxTest {
             }
         });
         awaitParked(writer);
-        Message m = msg(7);
+        MessageStore m = msg(7);
         assertEquals(Outbox.OFFERED, box.offer(m, 10));
         writer.join(TimeUnit.SECONDS.toMillis(30));
         assertFalse(writer.isAlive(), "an offer wakes the writer parked in takeBatch");
@@ -68,7 +72,7 @@ class OutboxTest {
         AtomicReference<Boolean> stopped = new AtomicReference<>();
         Thread writer = Thread.ofPlatform().name("writer").start(() -> {
             try {
-                took.set(box.takeBatch(new Message[4], 4, Long.MAX_VALUE));
+                took.set(box.takeBatch(new MessageStore[4], 4, Long.MAX_VALUE));
                 stopped.set(box.awaitStopped(Long.MAX_VALUE));
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
@@ -87,7 +91,7 @@ class OutboxTest {
     void timedWaitsEndAtTheirDeadlineWhenNothingHappens() throws InterruptedException {
         Outbox box = new Outbox();
         long start = System.nanoTime();
-        assertEquals(0, box.takeBatch(new Message[4], 4, TimeUnit.MILLISECONDS.toNanos(20)));
+        assertEquals(0, box.takeBatch(new MessageStore[4], 4, TimeUnit.MILLISECONDS.toNanos(20)));
         assertFalse(box.awaitStopped(TimeUnit.MILLISECONDS.toNanos(20)));
         assertNull(box.takeByeResponse(TimeUnit.MILLISECONDS.toNanos(20)));
         assertTrue(System.nanoTime() - start >= TimeUnit.MILLISECONDS.toNanos(60),
@@ -101,7 +105,7 @@ class OutboxTest {
         AtomicReference<Throwable> thrown = new AtomicReference<>();
         Thread writer = Thread.ofPlatform().name("writer").start(() -> {
             try {
-                box.takeBatch(new Message[4], 4, Long.MAX_VALUE);
+                box.takeBatch(new MessageStore[4], 4, Long.MAX_VALUE);
             } catch (Throwable e) {
                 thrown.set(e);
             }
@@ -119,12 +123,12 @@ class OutboxTest {
         int warmup = 5_000;
         int measured = 10_000;
         Outbox box = new Outbox();
-        Message m = msg(1);
+        MessageStore m = msg(1);
         AtomicInteger taken = new AtomicInteger();
         AtomicLong allocated = new AtomicLong(-1);
         com.sun.management.ThreadMXBean mx = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
         Thread writer = Thread.ofPlatform().name("writer").start(() -> {
-            Message[] batch = new Message[4];
+            MessageStore[] batch = new MessageStore[4];
             long before = 0;
             try {
                 for (int i = 0; i < warmup + measured; i++) {

@@ -31,6 +31,7 @@ import java.util.concurrent.TimeUnit;
 import static org.junit.jupiter.api.Assertions.assertDoesNotThrow;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNotSame;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
@@ -145,9 +146,9 @@ class ApiMisuseTest {
 
     /**
      * The message is held by the engine deterministically: it sits in the queue of a group nobody
-     * reads (§6.7). (A message posted to a channel is recycled into the shared pool as soon as it is
-     * written, and may be handed to another owner at once; a stale reference to it then cannot be
-     * told apart from that owner's message, so only this window is checkable.)
+     * reads (§6.7). Every use of the handed-over reference is refused, and what comes back from
+     * the queue is the same storage under a new reference (a new lease). (The same holds once the
+     * storage is recycled and leased to someone else: see StaleReferenceRoundTripTest.)
      */
     @Test
     void aMessageHandedToTheEngineTwiceIsRefusedWithIllegalStateException() {
@@ -163,7 +164,7 @@ class ApiMisuseTest {
             assertDoesNotThrow(m::close, "API.md: close() of an engine-owned message is a no-op");
             ampe.put(m); // also a no-op
             Message back = g.waitReceive(Wire.WAIT);
-            assertEquals(m, back, "the first hand-over went through untouched");
+            assertNotSame(m, back, "API.md: what comes back is a new lease, never the old reference");
             assertEquals(99, back.messageId());
             assertEquals(Status.RECEIVER_UPDATE, back.status());
             assertEquals(OpCode.REQUEST, back.opCode(), "the refused setter changed nothing");

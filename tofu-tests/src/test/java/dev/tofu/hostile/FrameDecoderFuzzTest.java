@@ -3,9 +3,8 @@ package dev.tofu.hostile;
 import com.code_intelligence.jazzer.api.FuzzedDataProvider;
 import com.code_intelligence.jazzer.junit.FuzzTest;
 import dev.tofu.AllocationStrategy;
-import dev.tofu.Message;
+import dev.tofu.internal.message.MessageStore;
 import dev.tofu.internal.message.ByteBuf;
-import dev.tofu.internal.message.MessageAccess;
 import dev.tofu.internal.message.MessagePool;
 import dev.tofu.internal.wire.FrameHeader;
 import dev.tofu.internal.wire.FrameReader;
@@ -45,7 +44,6 @@ import static org.junit.jupiter.api.Assertions.fail;
  */
 @Timeout(60)
 class FrameDecoderFuzzTest {
-    private static final MessageAccess ACCESS = MessageAccess.get();
 
     @FuzzTest(maxDuration = "10s")
     void frameReaderThrowsOnlyDocumentedExceptionsAndAllocatesOnlyDeclaredLengths(FuzzedDataProvider data) {
@@ -56,7 +54,7 @@ class FrameDecoderFuzzTest {
 
         ChunkedChannel in = new ChunkedChannel(stream, maxChunk);
         FrameReader reader = new FrameReader(in, bufferSize);
-        Message m = new MessagePool(1, 1).get(AllocationStrategy.ALWAYS);
+        MessageStore m = new MessagePool(1, 1).get(AllocationStrategy.ALWAYS);
         FrameHeader h = new FrameHeader();
         int offset = 0;        // where the next frame starts in `stream`
         int maxThl = 0;
@@ -85,8 +83,8 @@ class FrameDecoderFuzzTest {
                 FrameHeader expect = new FrameHeader().decode(stream, offset);
                 assertEquals(expect.toString(), h.toString(), "§1.2: header fields");
                 assertTrue(h.opCode() <= 7, "§1.8: opcodes 8..15 are never accepted");
-                ByteBuf headers = ACCESS.headers(m);
-                ByteBuf body = ACCESS.body(m);
+                ByteBuf headers = m.headers();
+                ByteBuf body = m.body();
                 assertEquals(h.thl, headers.length(), "§1.7: exactly thl text-header bytes");
                 assertEquals(h.bl, body.length(), "§1.7: exactly bl body bytes");
                 int at = offset + FrameHeader.SIZE;
@@ -94,7 +92,7 @@ class FrameDecoderFuzzTest {
                         java.util.Arrays.copyOf(headers.array(), h.thl), "§1.7: text headers verbatim");
                 assertArrayEquals(java.util.Arrays.copyOfRange(stream, at + h.thl, at + h.thl + h.bl),
                         java.util.Arrays.copyOf(body.array(), h.bl), "§1.7: body verbatim");
-                assertEquals(h.status, ACCESS.statusRaw(m), "§1.8: status passed through");
+                assertEquals(h.status, m.statusRaw(), "§1.8: status passed through");
                 assertEquals(h.more(), m.more(), "§1.8: more passed through");
                 assertTrue(!m.isFromEngine(), "§1.8: origin cleared");
                 assertStorageBounded(m, maxThl, maxBl);
@@ -119,11 +117,11 @@ class FrameDecoderFuzzTest {
         assertTrue(in.reads <= stream.length + frames + 2, "reads " + in.reads + " for " + stream.length + " bytes");
     }
 
-    private static void assertStorageBounded(Message m, int maxThl, int maxBl) {
-        assertTrue(ACCESS.headers(m).capacity() <= maxThl,
-                "no allocation beyond the declared thl: capacity " + ACCESS.headers(m).capacity() + " > " + maxThl);
-        assertTrue(ACCESS.body(m).capacity() <= maxBl,
-                "no allocation beyond the declared bl: capacity " + ACCESS.body(m).capacity() + " > " + maxBl);
+    private static void assertStorageBounded(MessageStore m, int maxThl, int maxBl) {
+        assertTrue(m.headers().capacity() <= maxThl,
+                "no allocation beyond the declared thl: capacity " + m.headers().capacity() + " > " + maxThl);
+        assertTrue(m.body().capacity() <= maxBl,
+                "no allocation beyond the declared bl: capacity " + m.body().capacity() + " > " + maxBl);
     }
 
     /** Serves {@code data} in chunks of 1..maxChunk bytes (sizes derived from the data), then EOF. */

@@ -1,8 +1,11 @@
 package dev.tofu.pool;
 
+import static dev.tofu.testing.Stores.store;
+
+import static dev.tofu.testing.Stores.v;
+
 import dev.tofu.AllocationStrategy;
-import dev.tofu.Message;
-import dev.tofu.internal.message.MessageAccess;
+import dev.tofu.internal.message.MessageStore;
 import dev.tofu.internal.message.MessagePool;
 import dev.tofu.internal.message.Owner;
 import org.junit.jupiter.api.Timeout;
@@ -28,7 +31,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * (API.md threading rules: get and put are safe from any thread).
  */
 class MessagePoolConcurrencyTest {
-    private static final MessageAccess ACCESS = MessageAccess.get();
     private static final int THREADS = 8;
     private static final int ITERATIONS = 20_000;
     // A small pool and few messages per thread keep every thread fighting over the same few
@@ -41,8 +43,8 @@ class MessagePoolConcurrencyTest {
     @Timeout(value = 60, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
     void virtualThreadsHammeringGetAndPutNeverShareAMessage(int stripes) throws Exception {
         MessagePool pool = new MessagePool(MAX_IDLE, MAX_IDLE, stripes); // 4 stripes: one message each
-        // Message does not override equals/hashCode, so this set is identity-based.
-        Set<Message> held = ConcurrentHashMap.newKeySet();
+        // MessageStore does not override equals/hashCode, so this set is identity-based.
+        Set<MessageStore> held = ConcurrentHashMap.newKeySet();
         AtomicLong foreign = new AtomicLong();
 
         try (ExecutorService threads = Executors.newVirtualThreadPerTaskExecutor()) {
@@ -63,14 +65,14 @@ class MessagePoolConcurrencyTest {
         assertEquals(0, pool.outstanding(), "at rest, with the application holding nothing, no message is out");
     }
 
-    private static Void work(MessagePool pool, Set<Message> held, AtomicLong foreign, int id) {
+    private static Void work(MessagePool pool, Set<MessageStore> held, AtomicLong foreign, int id) {
         SplittableRandom rnd = new SplittableRandom(0x70F0L + id);
-        List<Message> mine = new ArrayList<>();
+        List<MessageStore> mine = new ArrayList<>();
         for (int i = 0; i < ITERATIONS; i++) {
             int r = rnd.nextInt(10);
             if (r < 4 && mine.size() < MAX_HELD_PER_THREAD) {
                 AllocationStrategy s = rnd.nextBoolean() ? AllocationStrategy.POOL_ONLY : AllocationStrategy.ALWAYS;
-                Message m = pool.get(s);
+                MessageStore m = pool.get(s);
                 if (m == null) {
                     if (s == AllocationStrategy.ALWAYS) {
                         throw new AssertionError("PROTOCOL.md §6.2: ALWAYS never returns null");
@@ -78,16 +80,16 @@ class MessagePoolConcurrencyTest {
                     continue;
                 }
                 take(held, m, Owner.APPLICATION, "get");
-                m.channel(id + 1).messageId(i);
-                m.body().append(new byte[] {(byte) id});
+                v(m).channel(id + 1).messageId(i);
+                v(m).body().append(new byte[] {(byte) id});
                 mine.add(m);
             } else if (r < 8 && !mine.isEmpty()) {
-                Message m = mine.remove(rnd.nextInt(mine.size()));
+                MessageStore m = mine.remove(rnd.nextInt(mine.size()));
                 give(held, m);
                 pool.put(m);
             } else if (r == 8) {
                 if (rnd.nextBoolean()) {
-                    Message m = new Message().channel(id + 1);
+                    MessageStore m = store(new dev.tofu.Message().channel(id + 1));
                     foreign.incrementAndGet();
                     pool.put(m);          // apps may grow the pool with their own messages
                 } else {
@@ -95,7 +97,7 @@ class MessagePoolConcurrencyTest {
                 }
             } else if (rnd.nextBoolean()) { // a reader's batch and a writer's, on a channel's home stripe
                 int hint = rnd.nextInt(8);
-                Message[] batch = new Message[2];
+                MessageStore[] batch = new MessageStore[2];
                 int n = pool.tryTakeForEngine(batch, 2, hint);
                 for (int k = 0; k < n; k++) {
                     take(held, batch[k], Owner.ENGINE, "tryTakeForEngine(batch)");
@@ -103,7 +105,7 @@ class MessagePoolConcurrencyTest {
                 }
                 pool.recycleAll(batch, n, rnd.nextInt(8));
             } else {
-                Message m = pool.tryTakeForEngine();
+                MessageStore m = pool.tryTakeForEngine();
                 if (m != null) {
                     take(held, m, Owner.ENGINE, "tryTakeForEngine");
                     give(held, m);
@@ -111,19 +113,19 @@ class MessagePoolConcurrencyTest {
                 }
             }
         }
-        for (Message m : mine) {
+        for (MessageStore m : mine) {
             give(held, m);
             pool.put(m);
         }
         return null;
     }
 
-    private static void take(Set<Message> held, Message m, int owner, String how) {
+    private static void take(Set<MessageStore> held, MessageStore m, int owner, String how) {
         if (!held.add(m)) {
             throw new AssertionError("API.md: a message is owned by exactly one party, but " + how + " handed out "
                     + m + " which another thread holds");
         }
-        if (ACCESS.owner(m) != owner) {
+        if (m.owner() != owner) {
             throw new AssertionError(how + " must hand the message to " + Owner.name(owner) + ": " + m);
         }
         if (m.channel() != 0 || m.messageId() != 0 || m.body().length() != 0) {
@@ -131,7 +133,7 @@ class MessagePoolConcurrencyTest {
         }
     }
 
-    private static void give(Set<Message> held, Message m) {
+    private static void give(Set<MessageStore> held, MessageStore m) {
         if (!held.remove(m)) {
             throw new AssertionError("a message this thread held was not in the held set: " + m);
         }

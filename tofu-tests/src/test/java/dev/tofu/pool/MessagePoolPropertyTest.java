@@ -1,9 +1,12 @@
 package dev.tofu.pool;
 
+import static dev.tofu.testing.Stores.store;
+
+import static dev.tofu.testing.Stores.v;
+
 import dev.tofu.AllocationStrategy;
-import dev.tofu.Message;
+import dev.tofu.internal.message.MessageStore;
 import dev.tofu.OpCode;
-import dev.tofu.internal.message.MessageAccess;
 import dev.tofu.internal.message.MessagePool;
 import dev.tofu.internal.message.Owner;
 import net.jqwik.api.Arbitraries;
@@ -33,7 +36,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * already-put messages (API.md ownership rules).
  */
 class MessagePoolPropertyTest {
-    private static final MessageAccess ACCESS = MessageAccess.get();
     /** Stands for one of the messages the pool was created with, not yet seen by the application. */
     private static final Object UNSEEN = new Object();
 
@@ -64,16 +66,16 @@ class MessagePoolPropertyTest {
         MessagePool pool = new MessagePool(initial, max);
 
         List<Object> stack = new ArrayList<>(Collections.nCopies(initial, UNSEEN)); // top = last
-        List<Message> held = new ArrayList<>();
-        List<Message> released = new ArrayList<>();   // put by the app and not handed out since
-        Set<Message> seen = identitySet();
+        List<MessageStore> held = new ArrayList<>();
+        List<MessageStore> released = new ArrayList<>();   // put by the app and not handed out since
+        Set<MessageStore> seen = identitySet();
         long dropped = 0;
         long foreign = 0;
 
         for (Op op : ops) {
             switch (op) {
                 case Get g -> {
-                    Message m = pool.get(g.strategy());
+                    MessageStore m = pool.get(g.strategy());
                     if (stack.isEmpty()) {
                         if (g.strategy() == AllocationStrategy.POOL_ONLY) {
                             assertNull(m, "PROTOCOL.md §6.2: POOL_ONLY → null exactly when the pool is empty");
@@ -91,7 +93,7 @@ class MessagePoolPropertyTest {
                         }
                     }
                     assertFalse(containsIdentity(held, m), "API.md: never handed out twice while held");
-                    assertEquals(Owner.APPLICATION, ACCESS.owner(m), "API.md: get hands it to the application");
+                    assertEquals(Owner.APPLICATION, m.owner(), "API.md: get hands it to the application");
                     assertReset(m);
                     removeIdentity(released, m);
                     seen.add(m);
@@ -101,7 +103,7 @@ class MessagePoolPropertyTest {
                     if (held.isEmpty()) {
                         continue;
                     }
-                    Message m = held.remove(p.pick() % held.size());
+                    MessageStore m = held.remove(p.pick() % held.size());
                     pool.put(m);
                     released.add(m);
                     if (stack.size() < max) {
@@ -111,7 +113,7 @@ class MessagePoolPropertyTest {
                     }
                 }
                 case PutForeign f -> {
-                    Message m = dirty(new Message());
+                    MessageStore m = dirty(new MessageStore(dev.tofu.internal.message.Owner.APPLICATION));
                     foreign++;
                     pool.put(m);
                     released.add(m);
@@ -152,25 +154,25 @@ class MessagePoolPropertyTest {
         return op.list().ofMaxSize(80);
     }
 
-    private static Message dirty(Message m) {
-        m.opCode(OpCode.SIGNAL).channel(42).messageId(7).more(true);
-        m.headers().append("k", "v");
-        m.body().append(new byte[] {1, 2, 3});
+    private static MessageStore dirty(MessageStore m) {
+        v(m).opCode(OpCode.SIGNAL).channel(42).messageId(7).more(true);
+        v(m).headers().append("k", "v");
+        v(m).body().append(new byte[] {1, 2, 3});
         return m;
     }
 
-    private static void assertReset(Message m) {
-        assertEquals(new Message().header(), m.header(), "PROTOCOL.md §6.2: returned messages are reset (header all-zero)");
-        assertTrue(m.headers().isEmpty(), "PROTOCOL.md §6.2: no headers");
+    private static void assertReset(MessageStore m) {
+        assertEquals(new dev.tofu.Message().header(), v(m).header(), "PROTOCOL.md §6.2: returned messages are reset (header all-zero)");
+        assertTrue(v(m).headers().isEmpty(), "PROTOCOL.md §6.2: no headers");
         assertEquals(0, m.body().length(), "PROTOCOL.md §6.2: no body");
     }
 
-    private static Set<Message> identitySet() {
+    private static Set<MessageStore> identitySet() {
         return Collections.newSetFromMap(new IdentityHashMap<>());
     }
 
-    private static boolean containsIdentity(List<Message> list, Message m) {
-        for (Message x : list) {
+    private static boolean containsIdentity(List<MessageStore> list, MessageStore m) {
+        for (MessageStore x : list) {
             if (x == m) {
                 return true;
             }
@@ -178,7 +180,7 @@ class MessagePoolPropertyTest {
         return false;
     }
 
-    private static void removeIdentity(List<Message> list, Message m) {
+    private static void removeIdentity(List<MessageStore> list, MessageStore m) {
         list.removeIf(x -> x == m);
     }
 }

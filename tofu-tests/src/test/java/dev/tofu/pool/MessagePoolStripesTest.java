@@ -1,9 +1,8 @@
 package dev.tofu.pool;
 
 import dev.tofu.AllocationStrategy;
-import dev.tofu.Message;
+import dev.tofu.internal.message.MessageStore;
 import dev.tofu.Options;
-import dev.tofu.internal.message.MessageAccess;
 import dev.tofu.internal.message.MessagePool;
 import dev.tofu.internal.message.Owner;
 import org.junit.jupiter.api.Test;
@@ -24,7 +23,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * thread sees it.
  */
 class MessagePoolStripesTest {
-    private static final MessageAccess ACCESS = MessageAccess.get();
 
     /** Hints whose home stripes are 0, 1, ... in a pool of {@code stripes} stripes. */
     private static int[] distinctHomes(int stripes) {
@@ -44,8 +42,8 @@ class MessagePoolStripesTest {
         return hints;
     }
 
-    private static Message engineOwned(Message m) {
-        ACCESS.setOwner(m, Owner.ENGINE);
+    private static MessageStore engineOwned(MessageStore m) {
+        m.setOwner(Owner.ENGINE);
         return m;
     }
 
@@ -72,7 +70,7 @@ class MessagePoolStripesTest {
     void initialMessagesAreSpreadOverEveryStripe() {
         MessagePool pool = new MessagePool(8, 8, 4);
         for (int hint : distinctHomes(4)) {
-            Message[] got = new Message[8];
+            MessageStore[] got = new MessageStore[8];
             assertEquals(2, pool.tryTakeForEngine(got, 8, hint), "two initial messages on each of the 4 stripes");
         }
         assertEquals(0, pool.idleCount());
@@ -82,9 +80,9 @@ class MessagePoolStripesTest {
     void aTakerWhoseHomeIsEmptyTakesFromAnotherStripe() {
         int[] homes = distinctHomes(4);
         MessagePool pool = new MessagePool(0, 8, 4);
-        Message a = engineOwned(new Message());
-        pool.recycleAll(new Message[] {a}, 1, homes[0]);
-        Message[] got = new Message[4];
+        MessageStore a = engineOwned(new MessageStore(dev.tofu.internal.message.Owner.APPLICATION));
+        pool.recycleAll(new MessageStore[] {a}, 1, homes[0]);
+        MessageStore[] got = new MessageStore[4];
         assertEquals(1, pool.tryTakeForEngine(got, 4, homes[2]), "PROTOCOL.md §6.2: an idle message is found wherever it sits");
         assertSame(a, got[0]);
         assertEquals(0, pool.idleCount());
@@ -94,33 +92,33 @@ class MessagePoolStripesTest {
     void aKeepThatFindsItsHomeFullSpillsToAnotherStripeAndThePoolNeverHoldsMoreThanMaxIdle() {
         int[] homes = distinctHomes(4);
         MessagePool pool = new MessagePool(0, 4, 4); // one message per stripe
-        Message[] six = new Message[6];
+        MessageStore[] six = new MessageStore[6];
         for (int i = 0; i < 6; i++) {
-            six[i] = engineOwned(new Message());
+            six[i] = engineOwned(new MessageStore(dev.tofu.internal.message.Owner.APPLICATION));
         }
-        Message[] batch = six.clone();
+        MessageStore[] batch = six.clone();
         pool.recycleAll(batch, 6, homes[1]);
         assertEquals(4, pool.idleCount(), "PROTOCOL.md §6.2: never more than maxPoolMsgs idle, across stripes");
         assertEquals(2, pool.droppedCount(), "the two beyond maxPoolMsgs are dropped");
-        Set<Message> taken = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+        Set<MessageStore> taken = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
         for (int hint : homes) {
-            Message[] got = new Message[6];
+            MessageStore[] got = new MessageStore[6];
             int n = pool.tryTakeForEngine(got, 6, hint);
             assertEquals(1, n, "each stripe holds its one");
             assertTrue(taken.add(got[0]), "no message handed out twice");
         }
         assertEquals(0, pool.idleCount());
-        assertEquals(0, pool.tryTakeForEngine(new Message[1], 1, homes[0]));
+        assertEquals(0, pool.tryTakeForEngine(new MessageStore[1], 1, homes[0]));
     }
 
     @Test
     void aStripeIsLifoForItsOwnTakesAndKeeps() {
         int[] homes = distinctHomes(2);
         MessagePool pool = new MessagePool(0, 8, 2);
-        Message a = engineOwned(new Message());
-        Message b = engineOwned(new Message());
-        pool.recycleAll(new Message[] {a, b}, 2, homes[0]);
-        Message[] got = new Message[2];
+        MessageStore a = engineOwned(new MessageStore(dev.tofu.internal.message.Owner.APPLICATION));
+        MessageStore b = engineOwned(new MessageStore(dev.tofu.internal.message.Owner.APPLICATION));
+        pool.recycleAll(new MessageStore[] {a, b}, 2, homes[0]);
+        MessageStore[] got = new MessageStore[2];
         assertEquals(2, pool.tryTakeForEngine(got, 2, homes[0]));
         assertSame(b, got[0], "PROTOCOL.md §6.2: LIFO, the last kept first");
         assertSame(a, got[1]);
@@ -130,8 +128,8 @@ class MessagePoolStripesTest {
     void oneThreadSeesAStripedPoolAsOneLifoStack() {
         MessagePool pool = new MessagePool(0, 1024);
         assertTrue(pool.stripeCount() > 1);
-        Message a = pool.get(AllocationStrategy.ALWAYS);
-        Message b = pool.get(AllocationStrategy.ALWAYS);
+        MessageStore a = pool.get(AllocationStrategy.ALWAYS);
+        MessageStore b = pool.get(AllocationStrategy.ALWAYS);
         pool.put(a);
         pool.put(b);
         assertSame(b, pool.get(AllocationStrategy.POOL_ONLY), "PROTOCOL.md §6.2: LIFO");
@@ -145,12 +143,12 @@ class MessagePoolStripesTest {
         MessagePool pool = new MessagePool(8, 8, 4);
         pool.close();
         assertEquals(0, pool.idleCount(), "PROTOCOL.md §6.2: close releases the idle messages of every stripe");
-        Message m = engineOwned(new Message());
-        pool.recycleAll(new Message[] {m}, 1, homes[3]);
+        MessageStore m = engineOwned(new MessageStore(dev.tofu.internal.message.Owner.APPLICATION));
+        pool.recycleAll(new MessageStore[] {m}, 1, homes[3]);
         assertEquals(0, pool.idleCount(), "a keep after close drops");
         assertEquals(1, pool.droppedCount());
-        assertEquals(0, pool.tryTakeForEngine(new Message[1], 1, homes[3]));
-        Message other = engineOwned(new Message());
+        assertEquals(0, pool.tryTakeForEngine(new MessageStore[1], 1, homes[3]));
+        MessageStore other = engineOwned(new MessageStore(dev.tofu.internal.message.Owner.APPLICATION));
         pool.recycle(other);
         assertNotSame(other, pool.tryTakeForEngine());
     }

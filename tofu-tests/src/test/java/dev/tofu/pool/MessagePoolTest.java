@@ -1,13 +1,14 @@
 package dev.tofu.pool;
 
+import static dev.tofu.testing.Stores.v;
+
 import dev.tofu.AllocationStrategy;
-import dev.tofu.Message;
+import dev.tofu.internal.message.MessageStore;
 import dev.tofu.OpCode;
 import dev.tofu.Options;
 import dev.tofu.Origin;
 import dev.tofu.Status;
 import dev.tofu.TofuException;
-import dev.tofu.internal.message.MessageAccess;
 import dev.tofu.internal.message.MessagePool;
 import dev.tofu.internal.message.Owner;
 import org.junit.jupiter.api.Test;
@@ -30,7 +31,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** {@link MessagePool}: get / put of PROTOCOL.md §6.2 and the engine's side of the pool. */
 class MessagePoolTest {
-    private static final MessageAccess ACCESS = MessageAccess.get();
 
     // ---- sizes ----------------------------------------------------------------------------------
 
@@ -45,7 +45,7 @@ class MessagePoolTest {
         }
         assertNull(pool.get(AllocationStrategy.POOL_ONLY), "PROTOCOL.md §6.2: the 17th POOL_ONLY get finds the pool empty");
         for (int i = 0; i < 70; i++) {
-            pool.put(new Message());
+            pool.put(new MessageStore(dev.tofu.internal.message.Owner.APPLICATION));
         }
         assertEquals(64, pool.idleCount(), "PROTOCOL.md §6.2: never more than maxPoolMsgs idle");
     }
@@ -68,8 +68,8 @@ class MessagePoolTest {
     @Test
     void alwaysOnAnEmptyPoolCreatesANewMessageEveryTime() {
         MessagePool pool = new MessagePool(0, 4);
-        Message a = pool.get(AllocationStrategy.ALWAYS);
-        Message b = pool.get(AllocationStrategy.ALWAYS);
+        MessageStore a = pool.get(AllocationStrategy.ALWAYS);
+        MessageStore b = pool.get(AllocationStrategy.ALWAYS);
         assertNotNull(a, "PROTOCOL.md §6.2: ALWAYS never returns null");
         assertNotSame(a, b, "PROTOCOL.md §6.2: ALWAYS creates a new message when empty (unbounded)");
         assertEquals(2, pool.createdCount(), "two new messages");
@@ -78,8 +78,8 @@ class MessagePoolTest {
     @Test
     void reuseIsLastInFirstOut() {
         MessagePool pool = new MessagePool(0, 4);
-        Message a = new Message();
-        Message b = new Message();
+        MessageStore a = new MessageStore(dev.tofu.internal.message.Owner.APPLICATION);
+        MessageStore b = new MessageStore(dev.tofu.internal.message.Owner.APPLICATION);
         pool.put(a);
         pool.put(b);
         assertSame(b, pool.get(AllocationStrategy.POOL_ONLY), "PROTOCOL.md §6.2: pool order is LIFO (last put first)");
@@ -90,9 +90,9 @@ class MessagePoolTest {
     @Test
     void putBeyondMaxDiscardsTheMessage() {
         MessagePool pool = new MessagePool(0, 2);
-        Message a = new Message();
-        Message b = new Message();
-        Message c = new Message();
+        MessageStore a = new MessageStore(dev.tofu.internal.message.Owner.APPLICATION);
+        MessageStore b = new MessageStore(dev.tofu.internal.message.Owner.APPLICATION);
+        MessageStore c = new MessageStore(dev.tofu.internal.message.Owner.APPLICATION);
         pool.put(a);
         pool.put(b);
         pool.put(c);
@@ -101,14 +101,13 @@ class MessagePoolTest {
         assertSame(b, pool.get(AllocationStrategy.POOL_ONLY), "the dropped one was the last put, not a kept one");
         assertSame(a, pool.get(AllocationStrategy.POOL_ONLY), "the dropped one was the last put, not a kept one");
         assertNull(pool.get(AllocationStrategy.POOL_ONLY), "c was dropped");
-        assertThrows(IllegalStateException.class, () -> c.channel(1),
-                "API.md: a dropped message went to the pool; the application may not use it any more");
+        assertEquals(Owner.POOL, c.owner(), "a dropped message stays marked as the pool's: nobody may use it");
     }
 
     @Test
     void aPoolWithMaxZeroKeepsNothing() {
         MessagePool pool = new MessagePool(0, 0);
-        pool.put(new Message());
+        pool.put(new MessageStore(dev.tofu.internal.message.Owner.APPLICATION));
         assertEquals(0, pool.idleCount(), "PROTOCOL.md §6.2: discarded when the pool holds maxPoolMsgs (0)");
         assertEquals(1, pool.droppedCount(), "PROTOCOL.md §6.2: discarded");
     }
@@ -124,61 +123,61 @@ class MessagePoolTest {
     @Test
     void aReusedMessageKeepsItsBuffersAndComesBackFullyReset() {
         MessagePool pool = new MessagePool(0, 4);
-        Message m = pool.get(AllocationStrategy.ALWAYS);
-        m.opCode(OpCode.BYE_RESPONSE).channel(77).messageId(5).more(true).status(Status.SEND_FAILED).origin(Origin.ENGINE);
-        m.headers().append("name", "x".repeat(3000));
-        m.body().append(new byte[40_000]);
-        ACCESS.setTag(m, 3);
-        int bodyCapacity = ACCESS.body(m).capacity();
-        int headerCapacity = ACCESS.headers(m).capacity();
+        MessageStore m = pool.get(AllocationStrategy.ALWAYS);
+        v(m).opCode(OpCode.BYE_RESPONSE).channel(77).messageId(5).more(true).status(Status.SEND_FAILED).origin(Origin.ENGINE);
+        v(m).headers().append("name", "x".repeat(3000));
+        v(m).body().append(new byte[40_000]);
+        m.setTag(3);
+        int bodyCapacity = m.body().capacity();
+        int headerCapacity = m.headers().capacity();
 
         pool.put(m);
-        Message again = pool.get(AllocationStrategy.POOL_ONLY);
+        MessageStore again = pool.get(AllocationStrategy.POOL_ONLY);
 
         assertSame(m, again, "PROTOCOL.md §6.2: LIFO");
-        assertEquals(bodyCapacity, ACCESS.body(again).capacity(), "Body: the storage is kept when the message returns to the pool");
-        assertEquals(headerCapacity, ACCESS.headers(again).capacity(), "the header storage is kept too");
+        assertEquals(bodyCapacity, again.body().capacity(), "Body: the storage is kept when the message returns to the pool");
+        assertEquals(headerCapacity, again.headers().capacity(), "the header storage is kept too");
         assertSame(OpCode.REQUEST, again.opCode(), "PROTOCOL.md §6.2: returned messages are reset (opcode Request)");
         assertEquals(0, again.channel(), "PROTOCOL.md §6.2: channel 0");
         assertEquals(0, again.messageId(), "PROTOCOL.md §6.2: mid 0");
         assertFalse(again.more(), "PROTOCOL.md §6.2: header all-zero");
         assertSame(Status.SUCCESS, again.status(), "PROTOCOL.md §6.2: header all-zero");
-        assertSame(Origin.APPLICATION, again.origin(), "PROTOCOL.md §6.2: header all-zero");
-        assertTrue(again.headers().isEmpty(), "PROTOCOL.md §6.2: no headers");
+        assertSame(Origin.APPLICATION, v(again).origin(), "PROTOCOL.md §6.2: header all-zero");
+        assertTrue(v(again).headers().isEmpty(), "PROTOCOL.md §6.2: no headers");
         assertEquals(0, again.body().length(), "PROTOCOL.md §6.2: no body");
-        assertEquals(0, again.body().asReadOnlyBuffer().remaining(), "PROTOCOL.md §6.2: no body");
-        assertEquals(0, ACCESS.tag(again), "PROTOCOL.md §6.2: put() clears all of them");
+        assertEquals(0, v(again).body().asReadOnlyBuffer().remaining(), "PROTOCOL.md §6.2: no body");
+        assertEquals(0, again.tag(), "PROTOCOL.md §6.2: put() clears all of them");
     }
 
     @Test
     void recycleAllReturnsAWrittenBatchUnderOneLockInTheOrderOfSingleRecycles() {
         MessagePool pool = new MessagePool(4, 4);
-        Message a = pool.tryTakeForEngine();
-        Message b = pool.tryTakeForEngine();
-        Message c = pool.tryTakeForEngine();
-        Message app = pool.get(AllocationStrategy.POOL_ONLY); // the application's: not the engine's to recycle
-        ACCESS.body(a).append(new byte[] {1}, 0, 1);
-        Message[] batch = {a, b, c, app, null};
+        MessageStore a = pool.tryTakeForEngine();
+        MessageStore b = pool.tryTakeForEngine();
+        MessageStore c = pool.tryTakeForEngine();
+        MessageStore app = pool.get(AllocationStrategy.POOL_ONLY); // the application's: not the engine's to recycle
+        a.body().append(new byte[] {1}, 0, 1);
+        MessageStore[] batch = {a, b, c, app, null};
         pool.recycleAll(batch, 4);
         assertTrue(java.util.Arrays.stream(batch).allMatch(java.util.Objects::isNull), "every slot cleared");
         assertEquals(3, pool.idleCount(), "the engine's three are back; the application's message is not taken");
         assertSame(c, pool.get(AllocationStrategy.POOL_ONLY), "LIFO as if recycled one by one: the last first");
         assertSame(b, pool.get(AllocationStrategy.POOL_ONLY));
-        Message again = pool.get(AllocationStrategy.POOL_ONLY);
+        MessageStore again = pool.get(AllocationStrategy.POOL_ONLY);
         assertSame(a, again);
         assertEquals(0, again.body().length(), "recycled messages are cleared");
-        app.close();
+        pool.put(app);
     }
 
     @Test
     void idleMessagesKeepAtMostTheRetainedBytesBudgetOfBigBuffers() {
         int n = 1000; // 1000 × 64 KiB bodies = 62.5 MiB, twice the budget
         MessagePool pool = new MessagePool(0, n);
-        java.util.List<Message> out = new java.util.ArrayList<>();
+        java.util.List<MessageStore> out = new java.util.ArrayList<>();
         for (int i = 0; i < n; i++) {
-            Message m = pool.get(AllocationStrategy.ALWAYS);
-            m.body().append(new byte[65_535]);
-            m.headers().append("small", "x");
+            MessageStore m = pool.get(AllocationStrategy.ALWAYS);
+            v(m).body().append(new byte[65_535]);
+            v(m).headers().append("small", "x");
             out.add(m);
         }
         out.forEach(pool::put);
@@ -186,13 +185,13 @@ class MessagePoolTest {
         long kept = 0;
         int stripped = 0;
         for (int i = 0; i < n; i++) {
-            Message m = pool.get(AllocationStrategy.POOL_ONLY);
-            long cap = (long) ACCESS.body(m).capacity() + ACCESS.headers(m).capacity();
+            MessageStore m = pool.get(AllocationStrategy.POOL_ONLY);
+            long cap = (long) m.body().capacity() + m.headers().capacity();
             kept += cap;
-            if (ACCESS.body(m).capacity() == 0) {
+            if (m.body().capacity() == 0) {
                 stripped++;
             }
-            m.body().append(new byte[] {7}); // a stripped message works as before
+            v(m).body().append(new byte[] {7}); // a stripped message works as before
             assertEquals(1, m.body().length());
         }
         assertTrue(kept <= MessagePool.RETAINED_BYTES_BUDGET + (long) n * MessagePool.KEEP_ALWAYS_BYTES,
@@ -224,20 +223,20 @@ class MessagePoolTest {
     @Test
     void putAfterCloseDropsTheMessage() {
         MessagePool pool = new MessagePool(0, 4);
-        Message m = pool.get(AllocationStrategy.ALWAYS);
+        MessageStore m = pool.get(AllocationStrategy.ALWAYS);
         pool.close();
         pool.put(m);
         assertEquals(0, pool.idleCount(), "PROTOCOL.md §6.2: after close, put discards");
         assertEquals(1, pool.droppedCount(), "PROTOCOL.md §6.2: after close, put discards");
-        assertEquals(Owner.POOL, ACCESS.owner(m), "API.md: put hands it over even when it is then dropped");
+        assertEquals(Owner.POOL, m.owner(), "API.md: put hands it over even when it is then dropped");
     }
 
     @Test
     void closeOfAMessageAfterItsPoolClosedDropsIt() {
         MessagePool pool = new MessagePool(0, 4);
-        Message m = pool.get(AllocationStrategy.ALWAYS);
+        MessageStore m = pool.get(AllocationStrategy.ALWAYS);
         pool.close();
-        m.close();
+        pool.put(m);
         assertEquals(0, pool.idleCount(), "PROTOCOL.md §6.2: after close, put (close()) discards");
     }
 
@@ -246,10 +245,9 @@ class MessagePoolTest {
     @Test
     void tryTakeForEngineTakesAnIdleMessageForTheEngine() {
         MessagePool pool = new MessagePool(1, 2);
-        Message m = pool.tryTakeForEngine();
+        MessageStore m = pool.tryTakeForEngine();
         assertNotNull(m, "PROTOCOL.md §6.2: the engine draws from the pool");
-        assertEquals(Owner.ENGINE, ACCESS.owner(m), "API.md: the engine owns what it took");
-        assertThrows(IllegalStateException.class, () -> m.channel(1), "API.md: the application may not change it");
+        assertEquals(Owner.ENGINE, m.owner(), "API.md: the engine owns what it took");
     }
 
     @Test
@@ -278,21 +276,21 @@ class MessagePoolTest {
     @Timeout(10)
     void awaitForEngineReturnsAnIdleMessageAtOnce() throws InterruptedException {
         MessagePool pool = new MessagePool(1, 2);
-        Message m = pool.awaitForEngine(TimeUnit.SECONDS.toNanos(30));
+        MessageStore m = pool.awaitForEngine(TimeUnit.SECONDS.toNanos(30));
         assertNotNull(m, "an idle message is taken without waiting");
-        assertEquals(Owner.ENGINE, ACCESS.owner(m), "the engine owns it");
+        assertEquals(Owner.ENGINE, m.owner(), "the engine owns it");
     }
 
     @Test
     @Timeout(20)
     void awaitForEngineIsWokenByAPutFromAnotherThread() throws Exception {
         MessagePool pool = new MessagePool(0, 2);
-        CompletableFuture<Message> taken = new CompletableFuture<>();
+        CompletableFuture<MessageStore> taken = new CompletableFuture<>();
         long waitNanos = Duration.ofSeconds(15).toNanos();
         Thread waiter = Thread.ofVirtual().name("pool-waiter").start(() -> {
             long deadline = System.nanoTime() + waitNanos;
             try {
-                Message m = null;
+                MessageStore m = null;
                 long left;
                 while (m == null && (left = deadline - System.nanoTime()) > 0) {
                     m = pool.awaitForEngine(left); // null may mean a spurious wake-up: re-check
@@ -304,14 +302,14 @@ class MessagePoolTest {
         });
         awaitParked(waiter, Duration.ofSeconds(10));
 
-        Message given = new Message();
+        MessageStore given = new MessageStore(dev.tofu.internal.message.Owner.APPLICATION);
         long putAt = System.nanoTime();
         pool.put(given);
 
-        Message got = taken.get(15, TimeUnit.SECONDS);
+        MessageStore got = taken.get(15, TimeUnit.SECONDS);
         long wokenAfter = System.nanoTime() - putAt;
         assertSame(given, got, "PROTOCOL.md §6.6: as soon as a message enters an empty pool the engine is woken");
-        assertEquals(Owner.ENGINE, ACCESS.owner(got), "the engine owns what it took");
+        assertEquals(Owner.ENGINE, got.owner(), "the engine owns what it took");
         assertTrue(wokenAfter < waitNanos / 2, "woken by the put, not by the timeout");
     }
 
@@ -319,7 +317,7 @@ class MessagePoolTest {
     @Timeout(20)
     void closeWakesAnEngineWaiterWithNull() throws Exception {
         MessagePool pool = new MessagePool(0, 2);
-        CompletableFuture<Message> result = new CompletableFuture<>();
+        CompletableFuture<MessageStore> result = new CompletableFuture<>();
         Thread waiter = Thread.ofVirtual().start(() -> {
             try {
                 result.complete(pool.awaitForEngine(Duration.ofSeconds(15).toNanos()));
@@ -340,12 +338,12 @@ class MessagePoolTest {
     @Timeout(20)
     void recycleWakesAnEngineWaiter() throws Exception {
         MessagePool pool = new MessagePool(1, 2);
-        Message inFlight = pool.tryTakeForEngine();
-        CompletableFuture<Message> taken = new CompletableFuture<>();
+        MessageStore inFlight = pool.tryTakeForEngine();
+        CompletableFuture<MessageStore> taken = new CompletableFuture<>();
         Thread waiter = Thread.ofVirtual().start(() -> {
             long deadline = System.nanoTime() + Duration.ofSeconds(15).toNanos();
             try {
-                Message m = null;
+                MessageStore m = null;
                 long left;
                 while (m == null && (left = deadline - System.nanoTime()) > 0) {
                     m = pool.awaitForEngine(left);

@@ -1,13 +1,16 @@
 package dev.tofu.properties;
 
-import dev.tofu.Message;
+import static dev.tofu.testing.Stores.store;
+
+import static dev.tofu.testing.Stores.v;
+
+import dev.tofu.internal.message.MessageStore;
 import dev.tofu.OpCode;
 import dev.tofu.Status;
 import dev.tofu.internal.engine.ChannelLifecycle;
 import dev.tofu.internal.engine.ChannelLifecycle.CloseCause;
 import dev.tofu.internal.engine.ChannelLifecycle.State;
 import dev.tofu.internal.engine.Outbox;
-import dev.tofu.internal.message.MessageAccess;
 import dev.tofu.internal.message.Owner;
 import net.jqwik.api.Arbitrary;
 import net.jqwik.api.ForAll;
@@ -42,7 +45,6 @@ import static org.junit.jupiter.api.Assertions.fail;
  * written or returned.
  */
 class LifecycleStateMachineTest {
-    private static final MessageAccess ACCESS = MessageAccess.get();
 
     @Property(tries = 300)
     void theLifecycleFollowsItsModelAndNothingIsStranded(@ForAll("events") ActionChain<Channel> chain) {
@@ -87,9 +89,9 @@ class LifecycleStateMachineTest {
     static final class Channel {
         final ChannelLifecycle life = new ChannelLifecycle(false);
         final Outbox outbox = new Outbox();
-        final Map<Message, Place> places = new IdentityHashMap<>();
-        final List<Message> wire = new ArrayList<>();   // what the writer wrote, in order
-        final List<Message> bundle = new ArrayList<>(); // returned to the group, in order
+        final Map<MessageStore, Place> places = new IdentityHashMap<>();
+        final List<MessageStore> wire = new ArrayList<>();   // what the writer wrote, in order
+        final List<MessageStore> bundle = new ArrayList<>(); // returned to the group, in order
         int closeNotices;
         boolean writerByeRequestWritten;                 // the writer's own flag (IoChannel.write)
         boolean writerDone;                              // the writer wrote a ByeResponse or was stopped
@@ -110,8 +112,8 @@ class LifecycleStateMachineTest {
 
         /** IoChannel.accept(): a ByeSignal that wins beginClose is the trigger; anything else is offered. */
         void post(OpCode op) {
-            Message m = new Message().opCode(op).channel(5).messageId(places.size() + 1);
-            ACCESS.setOwner(m, Owner.ENGINE); // post() took it
+            MessageStore m = store(new dev.tofu.Message().opCode(op).channel(5).messageId(places.size() + 1));
+            m.setOwner(Owner.ENGINE); // post() took it
             if (op == OpCode.BYE_SIGNAL && beginClose(new CloseCause(Status.CHANNEL_CLOSED, m, false))) {
                 places.put(m, Place.TRIGGER);
                 return;
@@ -127,13 +129,13 @@ class LifecycleStateMachineTest {
             if (writerDone) {
                 return;
             }
-            Message[] batch = new Message[8];
+            MessageStore[] batch = new MessageStore[8];
             int n;
             try {
                 if (!writerByeRequestWritten) {
                     n = outbox.takeBatch(batch, batch.length, 0);
                 } else {
-                    Message r = outbox.takeByeResponse(0);
+                    MessageStore r = outbox.takeByeResponse(0);
                     batch[0] = r;
                     n = r == null ? 0 : 1;
                 }
@@ -183,13 +185,13 @@ class LifecycleStateMachineTest {
             model = State.CLOSED;
             CloseCause cause = life.cause();
             assertSame(modelCause, cause, "the first cause stands");
-            List<Message> unsent = outbox.closeAndDrain();
+            List<MessageStore> unsent = outbox.closeAndDrain();
             Place where = cause.silent() ? Place.RECYCLED : Place.RETURNED;
             if (cause.trigger() != null) {
                 bundle.add(cause.trigger());
                 places.put(cause.trigger(), where);
             }
-            for (Message m : unsent) {
+            for (MessageStore m : unsent) {
                 assertEquals(Place.QUEUED, places.get(m), "only queued messages are drained");
                 places.put(m, where);
                 if (!cause.silent()) {
@@ -243,7 +245,7 @@ class LifecycleStateMachineTest {
                     fail("written after a ByeResponse: " + wire.subList(i, wire.size()));
                 }
                 if (op == OpCode.BYE_REQUEST.code()) {
-                    for (Message later : wire.subList(i + 1, wire.size())) {
+                    for (MessageStore later : wire.subList(i + 1, wire.size())) {
                         if (later.opCode() != OpCode.BYE_RESPONSE) {
                             fail("written after a ByeRequest: " + later);
                         }
@@ -265,13 +267,13 @@ class LifecycleStateMachineTest {
         }
 
         void everyQueuedMessageEndedWrittenOrReturned() {
-            for (Map.Entry<Message, Place> e : places.entrySet()) {
+            for (Map.Entry<MessageStore, Place> e : places.entrySet()) {
                 Place p = e.getValue();
                 assertTrue(p == Place.WRITTEN || p == Place.RETURNED || p == Place.RECYCLED || p == Place.REFUSED,
                         "after the close " + e.getKey() + " is " + p);
             }
             assertEquals(0, outbox.size(), "nothing left in the outbox");
-            assertFalse(outbox.offer(new Message()), "the outbox refuses posts after the close");
+            assertFalse(outbox.offer(new MessageStore(dev.tofu.internal.message.Owner.APPLICATION)), "the outbox refuses posts after the close");
             assertEquals(modelCause.silent() ? 0 : 1, closeNotices, "exactly one close notice unless silent");
         }
     }

@@ -5,6 +5,7 @@ import dev.tofu.AllocationStrategy;
 import dev.tofu.Ampe;
 import dev.tofu.ChannelGroup;
 import dev.tofu.Message;
+import dev.tofu.internal.message.MessageAccess;
 import dev.tofu.OpCode;
 import dev.tofu.Options;
 import dev.tofu.Origin;
@@ -109,6 +110,7 @@ class RecipesSeedTopicsTest {
                 held.add(ampe.get(AllocationStrategy.ALWAYS));
             }
             assertFalse(held.contains(null), "§6.2: ALWAYS never returns null");
+            var lastKept = MessageAccess.get().store(held.get(4));     // the storage behind the 5th
             held.forEach(ampe::put);                                   // 6 put, max 5 kept
             List<Message> again = new ArrayList<>();
             Message m;
@@ -116,7 +118,9 @@ class RecipesSeedTopicsTest {
                 again.add(m);
             }
             assertEquals(5, again.size(), "§6.2: put beyond maxPoolMsgs discards");
-            assertTrue(held.get(4) == again.get(0), "§6.2: LIFO reuse: the last message kept comes out first");
+            assertTrue(lastKept == MessageAccess.get().store(again.get(0)),
+                    "§6.2: LIFO reuse: the storage of the last message kept comes out first");
+            assertTrue(held.get(4) != again.get(0), "API.md: ... as a new reference (a new lease)");
             again.forEach(ampe::put);
             NoLeaks.assertAtRest(reactor);
         }
@@ -130,9 +134,10 @@ class RecipesSeedTopicsTest {
             assertNull(ampe.get(AllocationStrategy.POOL_ONLY), "the 1-message pool is empty");
             Message mine = new Message();
             mine.opCode(OpCode.SIGNAL).messageId(5).body().append(new byte[] {1});
+            var mineStorage = MessageAccess.get().store(mine);
             ampe.put(mine);
             Message got = ampe.get(AllocationStrategy.POOL_ONLY);
-            assertTrue(mine == got, "§6.2: any message may be put; it grows the pool");
+            assertTrue(mineStorage == MessageAccess.get().store(got), "§6.2: any message may be put; it grows the pool");
             assertAll(
                     () -> assertEquals(OpCode.REQUEST, got.opCode(), "§6.2: put resets the message"),
                     () -> assertEquals(0, got.messageId(), "§6.2"),

@@ -27,7 +27,8 @@ public final class RawFrames {
         System.arraycopy(th, 0, frame, FrameHeader.SIZE, th.length);
         Message m = new Message();
         try {
-            if (!new FrameReader(Channels.newChannel(new ByteArrayInputStream(frame))).readFrame(new FrameHeader(), m)) {
+            if (!new FrameReader(Channels.newChannel(new ByteArrayInputStream(frame))).readFrame(new FrameHeader(),
+                    dev.tofu.internal.message.MessageAccess.get().store(m))) {
                 throw new IllegalStateException("no frame decoded");
             }
         } catch (IOException e) {

@@ -1,7 +1,11 @@
 package dev.tofu.wire;
 
+import static dev.tofu.testing.Stores.store;
+
+import static dev.tofu.testing.Stores.v;
+
 import dev.tofu.Address;
-import dev.tofu.Message;
+import dev.tofu.internal.message.MessageStore;
 import dev.tofu.OpCode;
 import dev.tofu.Origin;
 import dev.tofu.internal.wire.FrameHeader;
@@ -44,10 +48,10 @@ class ConformanceVectorsTest {
         return s.getBytes(StandardCharsets.US_ASCII);
     }
 
-    private static Message vector1Message() {
-        Message m = new Message().opCode(OpCode.REQUEST).channel(0x1234).more(true).messageId(42);
-        m.headers().append("Content-Type", "text/plain");
-        m.body().append(ascii("hello"));
+    private static MessageStore vector1Message() {
+        MessageStore m = store(new dev.tofu.Message().opCode(OpCode.REQUEST).channel(0x1234).more(true).messageId(42));
+        v(m).headers().append("Content-Type", "text/plain");
+        v(m).body().append(ascii("hello"));
         return m;
     }
 
@@ -70,20 +74,20 @@ class ConformanceVectorsTest {
     @Test
     void vector1IsWhatTheFrameWriterSendsEvenOneByteAtATime() throws Exception {
         FakeChannels.CappedWriter out = new FakeChannels.CappedWriter(1, null, -1);
-        new FrameWriter(out).write(new Message[] {vector1Message()}, 1);
+        new FrameWriter(out).write(new MessageStore[] {vector1Message()}, 1);
         assertArrayEquals(VECTOR_1, out.bytes(), "§1.4.1 / §1.7: the writer resumes after partial writes");
     }
 
     @Test
     void vector1DecodesBackToTheSameMessage() throws Exception {
-        Message m = new Message();
+        MessageStore m = new MessageStore(dev.tofu.internal.message.Owner.APPLICATION);
         FrameHeader h = new FrameHeader();
         assertTrue(new FrameReader(FakeChannels.oneBytePerRead(VECTOR_1)).readFrame(h, m), "§1.7: one whole frame");
         assertEquals(0x1234, m.channel(), "§1.4.1 channel");
         assertEquals(OpCode.REQUEST, m.opCode(), "§1.4.1 opcode");
         assertTrue(m.more(), "§1.4.1 more");
         assertEquals(42, m.messageId(), "§1.4.1 message id");
-        assertEquals("text/plain", m.headers().get("Content-Type"), "§1.4.1 text header");
+        assertEquals("text/plain", v(m).headers().get("Content-Type"), "§1.4.1 text header");
         assertArrayEquals(ascii("hello"), m.body().toByteArray(), "§1.4.1 body");
         assertEquals(25, h.thl, "§1.4.1 thl");
         assertEquals(5, h.bl, "§1.4.1 bl");
@@ -91,9 +95,9 @@ class ConformanceVectorsTest {
 
     @Test
     void vector2HelloRequestBuiltByTheDefaultTcpClientAddressEncodesByteExact() {
-        Message m = new Message();
-        Address.tcpClient().format(m);
-        m.channel(7).messageId(1);
+        MessageStore m = new MessageStore(dev.tofu.internal.message.Owner.APPLICATION);
+        Address.tcpClient().format(v(m));
+        v(m).channel(7).messageId(1);
         assertEquals(32, ascii("~connect_to:tcp|127.0.0.1|7099\r\n").length, "§1.4.2: the header line is 32 bytes");
         assertEquals(HEX.formatHex(VECTOR_2), HEX.formatHex(FrameWriter.encode(m)),
                 "§1.4.2: HelloRequest ch 7 mid 1 with ~connect_to:tcp|127.0.0.1|7099, no body");
@@ -101,16 +105,16 @@ class ConformanceVectorsTest {
 
     @Test
     void vector2DecodesToAHelloRequestWhoseAddressParsesBack() throws Exception {
-        Message m = new Message();
+        MessageStore m = new MessageStore(dev.tofu.internal.message.Owner.APPLICATION);
         assertTrue(new FrameReader(Channels.newChannel(new java.io.ByteArrayInputStream(VECTOR_2)))
                 .readFrame(new FrameHeader(), m));
         assertEquals(OpCode.HELLO_REQUEST, m.opCode(), "§1.4.2 opcode 3");
         assertEquals(7, m.channel(), "§1.4.2 channel");
         assertEquals(1, m.messageId(), "§1.4.2 message id");
         assertEquals(0, m.body().length(), "§1.4.2 no body");
-        assertEquals(List.of(new dev.tofu.TextHeader("~connect_to", "tcp|127.0.0.1|7099")), m.headers().all(),
+        assertEquals(List.of(new dev.tofu.TextHeader("~connect_to", "tcp|127.0.0.1|7099")), v(m).headers().all(),
                 "§1.4.2 header");
-        assertEquals(Address.tcpClient(), Address.of(m), "§8: the default TCP client address parses back");
+        assertEquals(Address.tcpClient(), Address.of(v(m)), "§8: the default TCP client address parses back");
     }
 
     @Test
@@ -151,7 +155,7 @@ class ConformanceVectorsTest {
     @Test
     void encodedHeaderIsSixteenBytesWithFieldsInDeclarationOrder() {
         assertEquals(16, FrameHeader.SIZE, "§1.2: the binary header is 16 bytes");
-        assertEquals(16, FrameWriter.encode(new Message()).length, "§1.1: an empty frame is just the 16-byte header");
+        assertEquals(16, FrameWriter.encode(new MessageStore(dev.tofu.internal.message.Owner.APPLICATION)).length, "§1.1: an empty frame is just the 16-byte header");
         assertEquals(List.of(0, 2, 3, 4, 12, 14),
                 List.of(FrameHeader.OFFSET_CHANNEL, FrameHeader.OFFSET_PROTO, FrameHeader.OFFSET_STATUS,
                         FrameHeader.OFFSET_MESSAGE_ID, FrameHeader.OFFSET_THL, FrameHeader.OFFSET_BL),
@@ -196,7 +200,7 @@ class ConformanceVectorsTest {
 
     @Test
     void writerNeverPutsOriginOrInternalBitsOnTheWire() {
-        Message m = new Message().opCode(OpCode.SIGNAL).channel(1).origin(Origin.ENGINE);
+        MessageStore m = store(new dev.tofu.Message().opCode(OpCode.SIGNAL).channel(1).origin(Origin.ENGINE));
         byte[] frame = FrameWriter.encode(m);
         assertEquals(0x02, frame[FrameHeader.OFFSET_PROTO] & 0xFF,
                 "§1.3: Java MUST write bits 4, 6 and 7 as 0 on the wire (engine Signal 0x12 goes out as 0x02)");

@@ -1,7 +1,6 @@
 package dev.tofu.wire;
 
-import dev.tofu.Message;
-import dev.tofu.internal.message.MessageAccess;
+import dev.tofu.internal.message.MessageStore;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -15,7 +14,6 @@ import java.util.Random;
  * write"). Every fake is single-threaded and deterministic for a given seed.
  */
 final class FakeChannels {
-    private static final MessageAccess ACCESS = MessageAccess.get();
 
     private FakeChannels() {
     }
@@ -34,13 +32,13 @@ final class FakeChannels {
     }
 
     /** Returns the raw status byte of a message (the public getter maps it to an enum). */
-    static int statusRaw(Message m) {
-        return ACCESS.statusRaw(m);
+    static int statusRaw(MessageStore m) {
+        return m.statusRaw();
     }
 
     /** Returns the raw opcode of a message. */
-    static int opCodeRaw(Message m) {
-        return ACCESS.opCodeRaw(m);
+    static int opCodeRaw(MessageStore m) {
+        return m.opCodeRaw();
     }
 
     /** A reader that serves {@code data} in capped chunks. */

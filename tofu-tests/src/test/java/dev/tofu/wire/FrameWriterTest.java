@@ -1,6 +1,10 @@
 package dev.tofu.wire;
 
-import dev.tofu.Message;
+import static dev.tofu.testing.Stores.store;
+
+import static dev.tofu.testing.Stores.v;
+
+import dev.tofu.internal.message.MessageStore;
 import dev.tofu.OpCode;
 import dev.tofu.Origin;
 import dev.tofu.internal.wire.FrameHeader;
@@ -27,28 +31,28 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 class FrameWriterTest {
 
     /** A batch with every section shape: empty, headers only, body only, both, and a 64 KiB body. */
-    private static Message[] batch() {
+    private static MessageStore[] batch() {
         Random r = new Random(1234);
-        Message[] msgs = new Message[6];
-        msgs[0] = new Message().opCode(OpCode.REQUEST).channel(1).messageId(1);
-        msgs[1] = new Message().opCode(OpCode.RESPONSE).channel(2).messageId(2).more(true);
-        msgs[1].headers().append("k", "v");
-        msgs[2] = new Message().opCode(OpCode.SIGNAL).channel(3).messageId(-3);
-        msgs[2].body().append(new byte[] {1, 2, 3});
-        msgs[3] = new Message().opCode(OpCode.BYE_REQUEST).channel(4).messageId(4);
-        msgs[3].headers().append("why", "done").append("x", "y");
+        MessageStore[] msgs = new MessageStore[6];
+        msgs[0] = store(new dev.tofu.Message().opCode(OpCode.REQUEST).channel(1).messageId(1));
+        msgs[1] = store(new dev.tofu.Message().opCode(OpCode.RESPONSE).channel(2).messageId(2).more(true));
+        v(msgs[1]).headers().append("k", "v");
+        msgs[2] = store(new dev.tofu.Message().opCode(OpCode.SIGNAL).channel(3).messageId(-3));
+        v(msgs[2]).body().append(new byte[] {1, 2, 3});
+        msgs[3] = store(new dev.tofu.Message().opCode(OpCode.BYE_REQUEST).channel(4).messageId(4));
+        v(msgs[3]).headers().append("why", "done").append("x", "y");
         byte[] b = new byte[777];
         r.nextBytes(b);
-        msgs[3].body().append(b);
-        msgs[4] = new Message().opCode(OpCode.HELLO_RESPONSE).channel(5).messageId(5);
+        v(msgs[3]).body().append(b);
+        msgs[4] = store(new dev.tofu.Message().opCode(OpCode.HELLO_RESPONSE).channel(5).messageId(5));
         byte[] big = new byte[65535];
         r.nextBytes(big);
-        msgs[4].body().append(big);
-        msgs[5] = new Message().opCode(OpCode.BYE_RESPONSE).channel(65535).messageId(Long.MAX_VALUE);
+        v(msgs[4]).body().append(big);
+        msgs[5] = store(new dev.tofu.Message().opCode(OpCode.BYE_RESPONSE).channel(65535).messageId(Long.MAX_VALUE));
         return msgs;
     }
 
-    private static byte[] expectedBytes(Message[] msgs, int count) {
+    private static byte[] expectedBytes(MessageStore[] msgs, int count) {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         for (int i = 0; i < count; i++) {
             out.writeBytes(FrameWriter.encode(msgs[i]));
@@ -58,7 +62,7 @@ class FrameWriterTest {
 
     @Test
     void oneBytePerWriteStillProducesExactlyTheEncodedFramesInOrder() throws IOException {
-        Message[] msgs = batch();
+        MessageStore[] msgs = batch();
         FakeChannels.CappedWriter ch = new FakeChannels.CappedWriter(1, null, -1);
         FrameWriter writer = new FrameWriter(ch);
         writer.write(msgs, msgs.length);
@@ -71,7 +75,7 @@ class FrameWriterTest {
     @ParameterizedTest(name = "seed {0}")
     @ValueSource(longs = {1, 2, 3, 4, 5, 6, 7, 8})
     void randomSmallPartialWritesStillProduceExactlyTheEncodedFrames(long seed) throws IOException {
-        Message[] msgs = batch();
+        MessageStore[] msgs = batch();
         FakeChannels.CappedWriter ch = new FakeChannels.CappedWriter(1 + (int) seed * 3, new Random(seed), -1);
         FrameWriter writer = new FrameWriter(ch);
         writer.write(msgs, msgs.length);
@@ -81,19 +85,19 @@ class FrameWriterTest {
 
     @Test
     void consecutiveBatchesOnOneWriterFollowEachOther() throws IOException {
-        Message[] msgs = batch();
+        MessageStore[] msgs = batch();
         FakeChannels.CappedWriter ch = new FakeChannels.CappedWriter(1000, null, -1);
         FrameWriter writer = new FrameWriter(ch);
         writer.write(msgs, 2);
         assertEquals(2, writer.completed(), "completed() counts the last batch only");
-        writer.write(new Message[] {msgs[2], msgs[3], msgs[4], msgs[5]}, 4);
+        writer.write(new MessageStore[] {msgs[2], msgs[3], msgs[4], msgs[5]}, 4);
         assertEquals(4, writer.completed(), "completed() counts the last batch only");
         assertArrayEquals(expectedBytes(msgs, msgs.length), ch.bytes(), "§1.7: per channel, frames leave in post order");
     }
 
     @Test
     void completedCountsOnlyFramesFullyWrittenBeforeTheChannelFails() {
-        Message[] msgs = batch();
+        MessageStore[] msgs = batch();
         int[] ends = new int[msgs.length];
         int total = 0;
         for (int i = 0; i < msgs.length; i++) {
@@ -135,7 +139,7 @@ class FrameWriterTest {
 
     @Test
     void failureOnTheVeryFirstWriteCompletesNothing() {
-        Message[] msgs = batch();
+        MessageStore[] msgs = batch();
         FrameWriter writer = new FrameWriter(new FakeChannels.CappedWriter(1, null, 0));
         assertThrows(IOException.class, () -> writer.write(msgs, 3), "the channel's IOException reaches the caller");
         assertEquals(0, writer.completed(), "no frame completed");
@@ -145,16 +149,16 @@ class FrameWriterTest {
     void emptyBatchWritesNothing() throws IOException {
         FakeChannels.CappedWriter ch = new FakeChannels.CappedWriter(1, null, -1);
         FrameWriter writer = new FrameWriter(ch);
-        writer.write(new Message[0], 0);
+        writer.write(new MessageStore[0], 0);
         assertEquals(0, ch.bytes().length, "nothing to write");
         assertEquals(0, writer.completed(), "nothing completed");
     }
 
     @Test
     void batchLargerThanTheMaximumIsRejected() {
-        Message[] many = new Message[FrameWriter.MAX_BATCH + 1];
+        MessageStore[] many = new MessageStore[FrameWriter.MAX_BATCH + 1];
         for (int i = 0; i < many.length; i++) {
-            many[i] = new Message().channel(1);
+            many[i] = store(new dev.tofu.Message().channel(1));
         }
         FrameWriter writer = new FrameWriter(new FakeChannels.CappedWriter(1, null, -1));
         assertThrows(IllegalArgumentException.class, () -> writer.write(many, many.length), "MAX_BATCH frames per call");
@@ -162,9 +166,9 @@ class FrameWriterTest {
 
     @Test
     void fullBatchOfTinyFramesIsWrittenInOrder() throws IOException {
-        Message[] many = new Message[FrameWriter.MAX_BATCH];
+        MessageStore[] many = new MessageStore[FrameWriter.MAX_BATCH];
         for (int i = 0; i < many.length; i++) {
-            many[i] = new Message().opCode(OpCode.SIGNAL).channel(i + 1).messageId(i + 1);
+            many[i] = store(new dev.tofu.Message().opCode(OpCode.SIGNAL).channel(i + 1).messageId(i + 1));
         }
         FakeChannels.CappedWriter ch = new FakeChannels.CappedWriter(7, null, -1);
         FrameWriter writer = new FrameWriter(ch);
@@ -176,10 +180,10 @@ class FrameWriterTest {
     @Test
     void aBatchOfSmallFramesLeavesInOneWriteAndTheStagingBufferIsGivenBack() throws IOException {
         StagingBuffers staging = new StagingBuffers(FrameWriter.DEFAULT_STAGING, 2);
-        Message[] many = new Message[FrameWriter.MAX_BATCH];
+        MessageStore[] many = new MessageStore[FrameWriter.MAX_BATCH];
         for (int i = 0; i < many.length; i++) {
-            many[i] = new Message().opCode(OpCode.REQUEST).channel(7).messageId(i + 1);
-            many[i].body().append(new byte[64]);
+            many[i] = store(new dev.tofu.Message().opCode(OpCode.REQUEST).channel(7).messageId(i + 1));
+            v(many[i]).body().append(new byte[64]);
         }
         FakeChannels.CappedWriter ch = new FakeChannels.CappedWriter(Integer.MAX_VALUE, null, -1);
         FrameWriter writer = new FrameWriter(ch, staging);
@@ -196,14 +200,14 @@ class FrameWriterTest {
 
     @Test
     void aLargeSectionLeavesFromTheMessageTogetherWithTheStagedBytesBeforeIt() throws IOException {
-        Message big = new Message().opCode(OpCode.RESPONSE).channel(3).messageId(9);
-        big.headers().append("k", "v");
+        MessageStore big = store(new dev.tofu.Message().opCode(OpCode.RESPONSE).channel(3).messageId(9));
+        v(big).headers().append("k", "v");
         byte[] body = new byte[FrameWriter.LARGE_SECTION * 10];
         new Random(5).nextBytes(body);
-        big.body().append(body);
-        Message small = new Message().opCode(OpCode.SIGNAL).channel(3).messageId(10);
-        small.body().append(new byte[] {1, 2, 3});
-        Message[] msgs = {small, big, small};
+        v(big).body().append(body);
+        MessageStore small = store(new dev.tofu.Message().opCode(OpCode.SIGNAL).channel(3).messageId(10));
+        v(small).body().append(new byte[] {1, 2, 3});
+        MessageStore[] msgs = {small, big, small};
         FakeChannels.CappedWriter ch = new FakeChannels.CappedWriter(Integer.MAX_VALUE, null, -1);
         FrameWriter writer = new FrameWriter(ch);
         writer.write(msgs, 3);
@@ -233,9 +237,9 @@ class FrameWriterTest {
 
     @Test
     void lengthsOnTheWireAreTheActualSectionLengths() {
-        Message m = new Message().opCode(OpCode.REQUEST).channel(1);
-        m.headers().append("abc", "de");
-        m.body().append(new byte[300]);
+        MessageStore m = store(new dev.tofu.Message().opCode(OpCode.REQUEST).channel(1));
+        v(m).headers().append("abc", "de");
+        v(m).body().append(new byte[300]);
         byte[] frame = FrameWriter.encode(m);
         FrameHeader h = new FrameHeader().decode(frame, 0);
         assertEquals(8, h.thl, "§1.7: thl set from the actual section length");
@@ -245,7 +249,7 @@ class FrameWriterTest {
 
     @Test
     void writerSendsTheSendersOwnChannelNumberAndClearsOrigin() {
-        Message m = new Message().opCode(OpCode.REQUEST).channel(0x4321).origin(Origin.ENGINE).messageId(3);
+        MessageStore m = store(new dev.tofu.Message().opCode(OpCode.REQUEST).channel(0x4321).origin(Origin.ENGINE).messageId(3));
         FrameHeader h = new FrameHeader().decode(FrameWriter.encode(m), 0);
         assertEquals(0x4321, h.channel, "§1.7: Java MUST write the sender's own channel number");
         assertEquals(false, h.originEngine(), "§1.3: origin written as 0");
@@ -253,11 +257,11 @@ class FrameWriterTest {
 
     @Test
     void encodeRejectsSectionsOverTheLimit() {
-        Message tooLong = new Message();
-        tooLong.body().append(new byte[65536]);
+        MessageStore tooLong = new MessageStore(dev.tofu.internal.message.Owner.APPLICATION);
+        v(tooLong).body().append(new byte[65536]);
         assertThrows(IllegalArgumentException.class, () -> FrameWriter.encode(tooLong), "§1.6: body limited to 65535 bytes");
-        Message tooManyHeaders = new Message();
-        tooManyHeaders.headers().append("h", "x".repeat(65535));
+        MessageStore tooManyHeaders = new MessageStore(dev.tofu.internal.message.Owner.APPLICATION);
+        v(tooManyHeaders).headers().append("h", "x".repeat(65535));
         assertThrows(IllegalArgumentException.class, () -> FrameWriter.encode(tooManyHeaders),
                 "§1.6: text-header section limited to 65535 bytes");
     }

@@ -1,11 +1,14 @@
 package dev.tofu.wire;
 
-import dev.tofu.Message;
+import static dev.tofu.testing.Stores.store;
+
+import static dev.tofu.testing.Stores.v;
+
+import dev.tofu.internal.message.MessageStore;
 import dev.tofu.OpCode;
 import dev.tofu.Origin;
 import dev.tofu.TextHeader;
 import dev.tofu.internal.message.ByteBuf;
-import dev.tofu.internal.message.MessageAccess;
 import dev.tofu.internal.wire.FrameHeader;
 import dev.tofu.internal.wire.FrameReader;
 import dev.tofu.internal.wire.FrameWriter;
@@ -42,7 +45,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * the text-header parser matches the §1.5 algorithm on any bytes.
  */
 class WirePropertiesTest {
-    private static final MessageAccess ACCESS = MessageAccess.get();
 
     /** A message to put on the wire, as plain values so a failing case prints readably. */
     record WireMessage(int opCode, boolean more, int channel, long messageId, int status,
@@ -53,11 +55,11 @@ class WirePropertiesTest {
             return b;
         }
 
-        Message build() {
-            Message m = new Message().opCode(OpCode.of(opCode)).more(more).channel(channel).messageId(messageId);
-            ACCESS.setStatusRaw(m, status);
-            headers.forEach(h -> m.headers().append(h.name(), h.value()));
-            m.body().append(body());
+        MessageStore build() {
+            MessageStore m = store(new dev.tofu.Message().opCode(OpCode.of(opCode)).more(more).channel(channel).messageId(messageId));
+            m.setStatusRaw(status);
+            headers.forEach(h -> v(m).headers().append(h.name(), h.value()));
+            v(m).body().append(body());
             return m;
         }
     }
@@ -95,8 +97,8 @@ class WirePropertiesTest {
     }
 
     private static void assertDecodesToItself(WireMessage spec, ReadableByteChannel in, int bufferSize) throws IOException {
-        Message original = spec.build();
-        Message decoded = new Message();
+        MessageStore original = spec.build();
+        MessageStore decoded = new MessageStore(dev.tofu.internal.message.Owner.APPLICATION);
         FrameReader reader = new FrameReader(in, bufferSize);
         assertTrue(reader.readFrame(new FrameHeader(), decoded), "§1.7: one frame");
         assertEquals(spec.channel(), decoded.channel(), "§1.2 channel_number round trip");
@@ -104,12 +106,12 @@ class WirePropertiesTest {
         assertEquals(spec.more(), decoded.more(), "§1.3 more round trip");
         assertEquals(spec.status(), FakeChannels.statusRaw(decoded), "§1.8 status passes through");
         assertEquals(spec.messageId(), decoded.messageId(), "§1.2 message_id round trip (unsigned 64-bit)");
-        assertEquals(Origin.APPLICATION, decoded.origin(), "§1.8 origin application");
-        assertArrayEquals(ACCESS.headers(original).toByteArray(), ACCESS.headers(decoded).toByteArray(),
+        assertEquals(Origin.APPLICATION, v(decoded).origin(), "§1.8 origin application");
+        assertArrayEquals(original.headers().toByteArray(), decoded.headers().toByteArray(),
                 "§1.7 text-header section delivered unchanged");
-        assertEquals(spec.headers(), decoded.headers().all(), "§1.5 writer output parses back to the appended entries");
+        assertEquals(spec.headers(), v(decoded).headers().all(), "§1.5 writer output parses back to the appended entries");
         assertArrayEquals(spec.body(), decoded.body().toByteArray(), "§1.7 body delivered unchanged");
-        assertFalse(reader.readFrame(new FrameHeader(), new Message()), "§1.7 nothing after the frame");
+        assertFalse(reader.readFrame(new FrameHeader(), new MessageStore(dev.tofu.internal.message.Owner.APPLICATION)), "§1.7 nothing after the frame");
     }
 
     @Property(tries = 200)
@@ -138,9 +140,9 @@ class WirePropertiesTest {
     void writerBatchEqualsConcatenatedEncodingsUnderAnyPartialWrites(@ForAll("smallMessageLists") List<WireMessage> specs,
                                                                     @ForAll @IntRange(min = 1, max = 40) int maxPerWrite,
                                                                     @ForAll long seed) throws IOException {
-        Message[] msgs = specs.stream().map(WireMessage::build).toArray(Message[]::new);
+        MessageStore[] msgs = specs.stream().map(WireMessage::build).toArray(MessageStore[]::new);
         ByteArrayOutputStream expected = new ByteArrayOutputStream();
-        for (Message m : msgs) {
+        for (MessageStore m : msgs) {
             expected.writeBytes(FrameWriter.encode(m));
         }
         FakeChannels.CappedWriter out = new FakeChannels.CappedWriter(maxPerWrite, new Random(seed), -1);
@@ -151,12 +153,12 @@ class WirePropertiesTest {
 
         FrameReader reader = new FrameReader(FakeChannels.randomChunks(out.bytes(), seed, maxPerWrite + 7));
         for (WireMessage spec : specs) {
-            Message m = new Message();
+            MessageStore m = new MessageStore(dev.tofu.internal.message.Owner.APPLICATION);
             assertTrue(reader.readFrame(new FrameHeader(), m), "§1.1: frames back to back");
             assertEquals(spec.messageId(), m.messageId(), "§1.1: frames are never interleaved");
             assertArrayEquals(spec.body(), m.body().toByteArray(), "§1.7: body");
         }
-        assertFalse(reader.readFrame(new FrameHeader(), new Message()), "§1.7: clean end");
+        assertFalse(reader.readFrame(new FrameHeader(), new MessageStore(dev.tofu.internal.message.Owner.APPLICATION)), "§1.7: clean end");
     }
 
     @Provide
@@ -198,13 +200,13 @@ class WirePropertiesTest {
         int frames = 0;
         while (true) {
             FrameHeader h = new FrameHeader();
-            Message m = new Message();
+            MessageStore m = new MessageStore(dev.tofu.internal.message.Owner.APPLICATION);
             boolean more;
             try {
                 more = reader.readFrame(h, m);
             } catch (EOFException | ProtocolViolationException expected) {
-                ByteBuf th = ACCESS.headers(m);
-                ByteBuf body = ACCESS.body(m);
+                ByteBuf th = m.headers();
+                ByteBuf body = m.body();
                 assertTrue(th.capacity() <= 0xFFFF && body.capacity() <= 0xFFFF, "§1.6: no section over 65535 bytes");
                 assertTrue(th.capacity() == 0 || th.capacity() == h.thl, "never more than the declared thl");
                 assertTrue(body.capacity() == 0 || body.capacity() == h.bl, "never more than the declared bl");
@@ -218,16 +220,16 @@ class WirePropertiesTest {
             frames++;
             assertBuffersExactly(m, h.thl, h.bl, "a decoded frame");
             assertTrue(h.opCode() <= 7, "§1.8: only opcodes 0..7 are accepted");
-            assertEquals(Origin.APPLICATION, m.origin(), "§1.8: origin cleared");
+            assertEquals(Origin.APPLICATION, v(m).origin(), "§1.8: origin cleared");
         }
         assertTrue(frames * FrameHeader.SIZE <= stream.length, "each decoded frame consumed at least 16 bytes");
     }
 
-    private static void assertBuffersExactly(Message m, int thl, int bl, String what) {
-        assertEquals(thl, ACCESS.headers(m).capacity(), "§1.7: " + what + ": text-header buffer == declared thl");
-        assertEquals(bl, ACCESS.body(m).capacity(), "§1.7: " + what + ": body buffer == declared bl");
-        assertEquals(thl, ACCESS.headers(m).length(), "§1.7: exactly thl bytes");
-        assertEquals(bl, ACCESS.body(m).length(), "§1.7: exactly bl bytes");
+    private static void assertBuffersExactly(MessageStore m, int thl, int bl, String what) {
+        assertEquals(thl, m.headers().capacity(), "§1.7: " + what + ": text-header buffer == declared thl");
+        assertEquals(bl, m.body().capacity(), "§1.7: " + what + ": body buffer == declared bl");
+        assertEquals(thl, m.headers().length(), "§1.7: exactly thl bytes");
+        assertEquals(bl, m.body().length(), "§1.7: exactly bl bytes");
     }
 
     // ---- the text-header parser ----
@@ -257,11 +259,11 @@ class WirePropertiesTest {
 
     @Property(tries = 300)
     void writtenHeadersParseBackTrimmedAsSpecified(@ForAll("writerInputs") List<TextHeader> input) {
-        Message m = new Message();
-        input.forEach(h -> m.headers().append(h.name(), h.value()));
+        MessageStore m = new MessageStore(dev.tofu.internal.message.Owner.APPLICATION);
+        input.forEach(h -> v(m).headers().append(h.name(), h.value()));
         List<TextHeader> expected = input.stream()
                 .map(h -> new TextHeader(trim(h.name(), " \t\r\n"), trim(h.value(), " \t"))).toList();
-        assertEquals(expected, m.headers().all(), "§1.5: written name trimmed, value as given; read value trimmed");
+        assertEquals(expected, v(m).headers().all(), "§1.5: written name trimmed, value as given; read value trimmed");
     }
 
     @Provide

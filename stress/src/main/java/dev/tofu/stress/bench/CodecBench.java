@@ -1,6 +1,6 @@
 package dev.tofu.stress.bench;
 
-import dev.tofu.Message;
+import dev.tofu.internal.message.MessageStore;
 import dev.tofu.OpCode;
 import dev.tofu.internal.wire.FrameHeader;
 import dev.tofu.internal.wire.FrameReader;
@@ -40,22 +40,23 @@ public class CodecBench {
 
     private final byte[] header = new byte[FrameHeader.SIZE];
     private final FrameHeader decoded = new FrameHeader();
-    private Message message;
-    private final Message[] batch = new Message[1];
+    private MessageStore message;
+    private final MessageStore[] batch = new MessageStore[1];
     private FrameWriter writer;
     private FrameReader reader;
-    private Message target;
+    private MessageStore target;
 
     @Setup
     public void setup() {
-        message = new Message();
-        message.opCode(OpCode.REQUEST).channel(0x1234).messageId(42).more(true);
-        message.headers().append("Content-Type", "application/octet-stream");
-        message.body().append(new byte[size]);
+        dev.tofu.Message built = new dev.tofu.Message();
+        built.opCode(OpCode.REQUEST).channel(0x1234).messageId(42).more(true);
+        built.headers().append("Content-Type", "application/octet-stream");
+        built.body().append(new byte[size]);
+        message = dev.tofu.internal.message.MessageAccess.get().release(built);
         batch[0] = message;
         writer = new FrameWriter(new Sink());
         reader = new FrameReader(new Repeat(FrameWriter.encode(message)));
-        target = new Message();
+        target = new MessageStore(dev.tofu.internal.message.Owner.APPLICATION);
         FrameHeader.encode(header, 0, 0x1234, FrameHeader.proto(OpCode.REQUEST.code(), false, true), 0, 42, 25, size);
     }
 

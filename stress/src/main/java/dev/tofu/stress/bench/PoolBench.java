@@ -1,7 +1,7 @@
 package dev.tofu.stress.bench;
 
 import dev.tofu.AllocationStrategy;
-import dev.tofu.Message;
+import dev.tofu.internal.message.MessageStore;
 import dev.tofu.internal.message.MessagePool;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -38,8 +38,8 @@ public class PoolBench {
 
     /** get(ALWAYS) then put, one thread. */
     @Benchmark
-    public Message getPut() {
-        Message m = pool.get(AllocationStrategy.ALWAYS);
+    public MessageStore getPut() {
+        MessageStore m = pool.get(AllocationStrategy.ALWAYS);
         pool.put(m);
         return m;
     }
@@ -48,16 +48,16 @@ public class PoolBench {
     @Benchmark
     @Group("contended")
     @GroupThreads(2)
-    public Message getPutContended() {
-        Message m = pool.get(AllocationStrategy.ALWAYS);
+    public MessageStore getPutContended() {
+        MessageStore m = pool.get(AllocationStrategy.ALWAYS);
         pool.put(m);
         return m;
     }
 
     /** The engine's reader path: tryTakeForEngine then recycle. */
     @Benchmark
-    public Message engineTakeRecycle() {
-        Message m = pool.tryTakeForEngine();
+    public MessageStore engineTakeRecycle() {
+        MessageStore m = pool.tryTakeForEngine();
         pool.recycle(m);
         return m;
     }

@@ -1,6 +1,6 @@
 package dev.tofu.stress.jcstress;
 
-import dev.tofu.Message;
+import dev.tofu.internal.message.MessageStore;
 import dev.tofu.internal.engine.GroupQueue;
 import org.openjdk.jcstress.annotations.Actor;
 import org.openjdk.jcstress.annotations.Arbiter;
@@ -31,14 +31,14 @@ public class GroupQueueMpscRace {
     /** Four messages from two producers, and everything taken, in order. */
     static class Race {
         final GroupQueue queue = new GroupQueue(4); // room for every frame: putFrame never waits here
-        final Message f1 = new Message();
-        final Message f2 = new Message();
-        final Message n1 = new Message();
-        final Message n2 = new Message();
-        final List<Message> out = new ArrayList<>(6);
+        final MessageStore f1 = new MessageStore(dev.tofu.internal.message.Owner.APPLICATION);
+        final MessageStore f2 = new MessageStore(dev.tofu.internal.message.Owner.APPLICATION);
+        final MessageStore n1 = new MessageStore(dev.tofu.internal.message.Owner.APPLICATION);
+        final MessageStore n2 = new MessageStore(dev.tofu.internal.message.Owner.APPLICATION);
+        final List<MessageStore> out = new ArrayList<>(6);
         int racing;
 
-        void putFrame(Message m) {
+        void putFrame(MessageStore m) {
             try {
                 queue.putFrame(m);
             } catch (InterruptedException e) {
@@ -48,7 +48,7 @@ public class GroupQueueMpscRace {
 
         void poll(int times) {
             for (int i = 0; i < times; i++) {
-                Message m = queue.take(0);
+                MessageStore m = queue.take(0);
                 if (m != null) {
                     out.add(m);
                     racing++;
@@ -57,7 +57,7 @@ public class GroupQueueMpscRace {
         }
 
         void check(III_Result r, int racingCount) {
-            Message m;
+            MessageStore m;
             while ((m = queue.take(0)) != null) {
                 out.add(m);
             }

@@ -1,6 +1,6 @@
 package dev.tofu.stress.jcstress;
 
-import dev.tofu.Message;
+import dev.tofu.internal.message.MessageStore;
 import dev.tofu.internal.engine.GroupQueue;
 import org.openjdk.jcstress.annotations.Actor;
 import org.openjdk.jcstress.annotations.Description;
@@ -35,7 +35,7 @@ public class GroupQueueWakeupRace {
     static final long TIMEOUT_MS = 2_000;
 
     private final GroupQueue queue = new GroupQueue(1);
-    private final Message update = new Message();
+    private final MessageStore update = new MessageStore(dev.tofu.internal.message.Owner.APPLICATION);
 
     @Actor
     public void updateReceiver() {
@@ -46,7 +46,7 @@ public class GroupQueueWakeupRace {
     public void waitReceive(ZZ_Result r) {
         long timeout = TimeUnit.MILLISECONDS.toNanos(TIMEOUT_MS);
         long start = System.nanoTime();
-        Message m = queue.take(timeout);
+        MessageStore m = queue.take(timeout);
         r.r1 = m == update;
         r.r2 = System.nanoTime() - start < timeout;
     }

@@ -1,6 +1,6 @@
 package dev.tofu.stress.jcstress;
 
-import dev.tofu.Message;
+import dev.tofu.internal.message.MessageStore;
 import dev.tofu.Status;
 import dev.tofu.internal.engine.ChannelLifecycle;
 import dev.tofu.internal.engine.ChannelLifecycle.CloseCause;
@@ -33,7 +33,7 @@ import static org.openjdk.jcstress.annotations.Expect.FORBIDDEN;
  * cause and every later transition is refused.
  */
 public class LifecycleCloseCausesRace {
-    static final CloseCause BYE_SIGNAL = new CloseCause(Status.CHANNEL_CLOSED, new Message(), false);
+    static final CloseCause BYE_SIGNAL = new CloseCause(Status.CHANNEL_CLOSED, new MessageStore(dev.tofu.internal.message.Owner.APPLICATION), false);
     static final CloseCause BYE_RESPONSE_RECEIVED = new CloseCause(Status.CHANNEL_CLOSED, null, false);
     static final CloseCause PEER_EOF = new CloseCause(Status.PEER_DISCONNECTED, null, false);
     static final CloseCause GROUP_DESTROY = new CloseCause(Status.CHANNEL_CLOSED, null, true);

@@ -1,6 +1,6 @@
 package dev.tofu.stress.jcstress;
 
-import dev.tofu.Message;
+import dev.tofu.internal.message.MessageStore;
 import dev.tofu.Status;
 import dev.tofu.internal.engine.ChannelLifecycle;
 import dev.tofu.internal.engine.ChannelLifecycle.CloseCause;
@@ -40,7 +40,7 @@ import static org.openjdk.jcstress.annotations.Expect.FORBIDDEN;
 @State
 public class LifecycleNoWayBack {
     private final ChannelLifecycle life = new ChannelLifecycle(false); // OPENING: a connecting client
-    private final CloseCause byeSignal = new CloseCause(Status.CHANNEL_CLOSED, new Message(), false);
+    private final CloseCause byeSignal = new CloseCause(Status.CHANNEL_CLOSED, new MessageStore(dev.tofu.internal.message.Owner.APPLICATION), false);
     private boolean finished;
 
     @Actor

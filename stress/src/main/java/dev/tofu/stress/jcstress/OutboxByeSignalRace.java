@@ -1,12 +1,11 @@
 package dev.tofu.stress.jcstress;
 
-import dev.tofu.Message;
+import dev.tofu.internal.message.MessageStore;
 import dev.tofu.OpCode;
 import dev.tofu.Status;
 import dev.tofu.internal.engine.ChannelLifecycle;
 import dev.tofu.internal.engine.ChannelLifecycle.CloseCause;
 import dev.tofu.internal.engine.Outbox;
-import dev.tofu.internal.message.MessageAccess;
 import dev.tofu.internal.message.Owner;
 import org.openjdk.jcstress.annotations.Actor;
 import org.openjdk.jcstress.annotations.Arbiter;
@@ -56,22 +55,22 @@ import static org.openjdk.jcstress.annotations.Expect.FORBIDDEN;
 @Outcome(expect = FORBIDDEN, desc = "any other outcome")
 @State
 public class OutboxByeSignalRace {
-    private static final MessageAccess ACCESS = MessageAccess.get();
 
     private final ChannelLifecycle life = new ChannelLifecycle(true);
     private final Outbox outbox = new Outbox();
-    private final Message before = posted(OpCode.REQUEST);
-    private final Message after = posted(OpCode.REQUEST);
-    private final Message bye = posted(OpCode.BYE_SIGNAL);
-    private final List<Message> written = new ArrayList<>(2);
-    private List<Message> bundle = List.of();
+    private final MessageStore before = posted(OpCode.REQUEST);
+    private final MessageStore after = posted(OpCode.REQUEST);
+    private final MessageStore bye = posted(OpCode.BYE_SIGNAL);
+    private final List<MessageStore> written = new ArrayList<>(2);
+    private List<MessageStore> bundle = List.of();
     private boolean refusedBefore;
     private boolean refusedAfter;
     private int finishes;
 
-    private static Message posted(OpCode op) {
-        Message m = new Message().opCode(op).channel(7).messageId(1);
-        ACCESS.setOwner(m, Owner.ENGINE); // post() took it
+    private static MessageStore posted(OpCode op) {
+        MessageStore m = dev.tofu.internal.message.MessageAccess.get().release(
+                new dev.tofu.Message().opCode(op).channel(7).messageId(1));
+        m.setOwner(Owner.ENGINE); // post() took it
         return m;
     }
 
@@ -86,7 +85,7 @@ public class OutboxByeSignalRace {
 
     @Actor
     public void writerThenFinisher() {
-        Message[] batch = new Message[4];
+        MessageStore[] batch = new MessageStore[4];
         int n;
         while ((n = takeBatch(batch)) > 0) { // returns 0 once stopped
             for (int i = 0; i < n; i++) {
@@ -96,14 +95,14 @@ public class OutboxByeSignalRace {
         }
         if (life.finish()) { // the writer was the last job: it runs Channel.finish()
             finishes++;
-            List<Message> b = new ArrayList<>();
+            List<MessageStore> b = new ArrayList<>();
             b.add(life.cause().trigger());
             b.addAll(outbox.closeAndDrain());
             bundle = b;
         }
     }
 
-    private int takeBatch(Message[] batch) {
+    private int takeBatch(MessageStore[] batch) {
         try {
             return outbox.takeBatch(batch, batch.length, Long.MAX_VALUE);
         } catch (InterruptedException e) {
@@ -116,11 +115,11 @@ public class OutboxByeSignalRace {
         r.r1 = fate(before, refusedBefore);
         r.r2 = fate(after, refusedAfter);
         boolean ok = finishes == 1 && !bundle.isEmpty() && bundle.get(0) == bye
-                && outbox.size() == 0 && !outbox.offer(new Message());
+                && outbox.size() == 0 && !outbox.offer(new MessageStore(dev.tofu.internal.message.Owner.APPLICATION));
         r.r3 = ok ? 1 : 0;
     }
 
-    private int fate(Message m, boolean refused) {
+    private int fate(MessageStore m, boolean refused) {
         boolean w = written.contains(m);
         boolean b = bundle.contains(m);
         int places = (w ? 1 : 0) + (b ? 1 : 0) + (refused ? 1 : 0);

@@ -2,6 +2,7 @@ package dev.tofu.stress.jcstress;
 
 import dev.tofu.AllocationStrategy;
 import dev.tofu.Message;
+import dev.tofu.internal.message.MessageStore;
 import dev.tofu.internal.message.MessageAccess;
 import dev.tofu.internal.message.MessagePool;
 import dev.tofu.internal.message.Owner;
@@ -22,15 +23,15 @@ import static org.openjdk.jcstress.annotations.Expect.FORBIDDEN;
  * nothing ({@code put} and {@code close()} are no-ops on a message the application no longer owns,
  * {@code post} throws {@code IllegalStateException}).
  *
- * <p>The post actor performs exactly post()'s ownership step, the compare-and-set
- * APPLICATION&rarr;ENGINE that {@code Group.post} does before anything else (a real post needs an
+ * <p>The post actor performs exactly post()'s ownership step, ending the reference's lease (an
+ * atomic swap of the handle's store for nothing) as {@code Group.post} does before anything else (a real post needs an
  * open channel, i.e. sockets and threads, not a unit jcstress can repeat millions of times).
  * {@code put} goes to pool B and {@code close()} to the message's home pool A, so the outcome shows
  * who won.
  *
  * <p>Result (every variant): r1 = messages that reached pool B (put won), r2 = 1 if post's CAS
  * succeeded, r3 = messages that reached pool A (close won). The final owner is checked too: a result
- * that disagrees with it is reported as r1 = 9.
+ * that disagrees with it, or a reference still live afterwards, is reported as r1 = 9.
  */
 public class OwnershipRace {
     private static final MessageAccess ACCESS = MessageAccess.get();
@@ -39,15 +40,20 @@ public class OwnershipRace {
     static class Race {
         final MessagePool home = new MessagePool(0, 4);
         final MessagePool other = new MessagePool(0, 4);
-        final Message m = home.get(AllocationStrategy.ALWAYS);
+        final Message m = ACCESS.lease(home.get(AllocationStrategy.ALWAYS));
+        final MessageStore store = ACCESS.store(m);
         int posted;
 
         void put() {
-            other.put(m);
+            other.put(ACCESS.release(m)); // Ampe.put: a dead reference gives null, which put ignores
         }
 
         void post() {
-            posted = ACCESS.casOwner(m, Owner.APPLICATION, Owner.ENGINE) ? 1 : 0; // Group.post's first step
+            MessageStore s = ACCESS.release(m); // Group.post's first step: end the lease
+            if (s != null) {
+                s.setOwner(Owner.ENGINE);
+                posted = 1;
+            }
         }
 
         void close() {
@@ -58,7 +64,7 @@ public class OwnershipRace {
             int inOther = other.idleCount() + (int) other.droppedCount();
             int inHome = home.idleCount() + (int) home.droppedCount();
             int expectedOwner = posted == 1 ? Owner.ENGINE : inOther + inHome > 0 ? Owner.POOL : Owner.APPLICATION;
-            r.r1 = ACCESS.owner(m) == expectedOwner ? inOther : 9;
+            r.r1 = store.owner() == expectedOwner && !m.isLive() ? inOther : 9;
             r.r2 = posted;
             r.r3 = inHome;
         }

@@ -1,8 +1,7 @@
 package dev.tofu.stress.jcstress;
 
 import dev.tofu.AllocationStrategy;
-import dev.tofu.Message;
-import dev.tofu.internal.message.MessageAccess;
+import dev.tofu.internal.message.MessageStore;
 import dev.tofu.internal.message.MessagePool;
 import dev.tofu.internal.message.Owner;
 import org.openjdk.jcstress.annotations.Actor;
@@ -40,13 +39,12 @@ import static org.openjdk.jcstress.annotations.Expect.FORBIDDEN;
 @Outcome(expect = FORBIDDEN, desc = "any other outcome")
 @State
 public class PoolGetPutRace {
-    private static final MessageAccess ACCESS = MessageAccess.get();
 
     private final MessagePool pool = new MessagePool(0, 1);
-    private final Message p = new Message();
-    private final Message a = new Message();
-    private Message got1;
-    private Message got2;
+    private final MessageStore p = new MessageStore(dev.tofu.internal.message.Owner.APPLICATION);
+    private final MessageStore a = new MessageStore(dev.tofu.internal.message.Owner.APPLICATION);
+    private MessageStore got1;
+    private MessageStore got2;
 
     public PoolGetPutRace() {
         pool.put(p); // adopted: the pool now holds p and is full
@@ -71,14 +69,14 @@ public class PoolGetPutRace {
         int pSeen = 0;
         int aSeen = (int) pool.droppedCount(); // only a can be dropped: nobody puts p
         boolean owners = true;
-        for (Message m : new Message[] {got1, got2}) {
+        for (MessageStore m : new MessageStore[] {got1, got2}) {
             if (m != null) {
-                owners &= ACCESS.owner(m) == Owner.APPLICATION;
+                owners &= m.owner() == Owner.APPLICATION;
                 pSeen += m == p ? 1 : 0;
                 aSeen += m == a ? 1 : 0;
             }
         }
-        Message m;
+        MessageStore m;
         while ((m = pool.get(AllocationStrategy.POOL_ONLY)) != null) { // whatever is still idle
             pSeen += m == p ? 1 : 0;
             aSeen += m == a ? 1 : 0;
@@ -86,7 +84,7 @@ public class PoolGetPutRace {
         r.r4 = pSeen == 1 && aSeen == 1 && owners && pool.createdCount() == 0 ? 1 : 0;
     }
 
-    private int id(Message m) {
+    private int id(MessageStore m) {
         return m == null ? 0 : m == p ? 1 : m == a ? 2 : 9;
     }
 }

@@ -1,8 +1,7 @@
 package dev.tofu.stress.jcstress;
 
 import dev.tofu.AllocationStrategy;
-import dev.tofu.Message;
-import dev.tofu.internal.message.MessageAccess;
+import dev.tofu.internal.message.MessageStore;
 import dev.tofu.internal.message.MessagePool;
 import dev.tofu.internal.message.Owner;
 import org.openjdk.jcstress.annotations.Actor;
@@ -35,11 +34,10 @@ import static org.openjdk.jcstress.annotations.Expect.FORBIDDEN;
 @Outcome(expect = FORBIDDEN, desc = "any other outcome")
 @State
 public class PoolLastMessageRace {
-    private static final MessageAccess ACCESS = MessageAccess.get();
 
     private final MessagePool pool = new MessagePool(1, 1);
-    private Message first;
-    private Message second;
+    private MessageStore first;
+    private MessageStore second;
 
     @Actor
     public void firstTaker() {
@@ -56,8 +54,8 @@ public class PoolLastMessageRace {
         r.r1 = first != null;
         r.r2 = second != null;
         r.r3 = first != null && first == second;
-        Message got = first != null ? first : second;
+        MessageStore got = first != null ? first : second;
         r.r4 = pool.idleCount() == 0 && pool.createdCount() == 1
-                && (got == null || ACCESS.owner(got) == Owner.APPLICATION);
+                && (got == null || got.owner() == Owner.APPLICATION);
     }
 }

@@ -1,7 +1,7 @@
 package dev.tofu.stress.jcstress;
 
 import dev.tofu.AllocationStrategy;
-import dev.tofu.Message;
+import dev.tofu.internal.message.MessageStore;
 import dev.tofu.internal.message.MessagePool;
 import org.openjdk.jcstress.annotations.Actor;
 import org.openjdk.jcstress.annotations.Arbiter;
@@ -31,8 +31,8 @@ import static org.openjdk.jcstress.annotations.Expect.FORBIDDEN;
 @State
 public class PoolPutPutRace {
     private final MessagePool pool = new MessagePool(0, 1);
-    private final Message a = new Message();
-    private final Message b = new Message();
+    private final MessageStore a = new MessageStore(dev.tofu.internal.message.Owner.APPLICATION);
+    private final MessageStore b = new MessageStore(dev.tofu.internal.message.Owner.APPLICATION);
 
     @Actor
     public void putA() {
@@ -48,7 +48,7 @@ public class PoolPutPutRace {
     public void check(III_Result r) {
         r.r1 = pool.idleCount();
         r.r2 = (int) pool.droppedCount();
-        Message kept = pool.get(AllocationStrategy.POOL_ONLY);
+        MessageStore kept = pool.get(AllocationStrategy.POOL_ONLY);
         r.r3 = kept == a ? 1 : kept == b ? 2 : 0;
     }
 }

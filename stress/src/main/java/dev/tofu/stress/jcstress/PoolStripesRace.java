@@ -1,7 +1,6 @@
 package dev.tofu.stress.jcstress;
 
-import dev.tofu.Message;
-import dev.tofu.internal.message.MessageAccess;
+import dev.tofu.internal.message.MessageStore;
 import dev.tofu.internal.message.MessagePool;
 import dev.tofu.internal.message.Owner;
 import org.openjdk.jcstress.annotations.Actor;
@@ -41,20 +40,19 @@ import static org.openjdk.jcstress.annotations.Expect.FORBIDDEN;
 @Outcome(expect = FORBIDDEN, desc = "any other outcome")
 @State
 public class PoolStripesRace {
-    private static final MessageAccess ACCESS = MessageAccess.get();
     private static final int[] HOMES = homes();
 
     private final MessagePool pool = new MessagePool(0, 2, 2);
-    private final Message p = engineOwned(new Message());
-    private final Message q = engineOwned(new Message());
-    private final Message r = engineOwned(new Message());
-    private final Message[] got1 = new Message[2];
-    private final Message[] got2 = new Message[2];
+    private final MessageStore p = engineOwned(new MessageStore(dev.tofu.internal.message.Owner.APPLICATION));
+    private final MessageStore q = engineOwned(new MessageStore(dev.tofu.internal.message.Owner.APPLICATION));
+    private final MessageStore r = engineOwned(new MessageStore(dev.tofu.internal.message.Owner.APPLICATION));
+    private final MessageStore[] got1 = new MessageStore[2];
+    private final MessageStore[] got2 = new MessageStore[2];
     private int n1;
     private int n2;
 
     public PoolStripesRace() {
-        pool.recycleAll(new Message[] {p}, 1, HOMES[0]); // adopted onto stripe A
+        pool.recycleAll(new MessageStore[] {p}, 1, HOMES[0]); // adopted onto stripe A
     }
 
     /** Hints (channel numbers) whose homes are stripe 0 (A) and stripe 1 (B) of a two-stripe pool. */
@@ -72,8 +70,8 @@ public class PoolStripesRace {
         return new int[] {a, b};
     }
 
-    private static Message engineOwned(Message m) {
-        ACCESS.setOwner(m, Owner.ENGINE);
+    private static MessageStore engineOwned(MessageStore m) {
+        m.setOwner(Owner.ENGINE);
         return m;
     }
 
@@ -84,7 +82,7 @@ public class PoolStripesRace {
 
     @Actor
     public void writerHomeBThenReaderHomeA() {
-        pool.recycleAll(new Message[] {q, r}, 2, HOMES[1]);
+        pool.recycleAll(new MessageStore[] {q, r}, 2, HOMES[1]);
         n2 = pool.tryTakeForEngine(got2, 2, HOMES[0]);
     }
 
@@ -94,10 +92,10 @@ public class PoolStripesRace {
         boolean owners = true;
         int readers = 0;
         boolean twice = false;
-        for (Message[] got : new Message[][] {java.util.Arrays.copyOf(got1, n1), java.util.Arrays.copyOf(got2, n2)}) {
+        for (MessageStore[] got : new MessageStore[][] {java.util.Arrays.copyOf(got1, n1), java.util.Arrays.copyOf(got2, n2)}) {
             readers += got.length > 0 ? 1 : 0;
-            for (Message m : got) {
-                owners &= ACCESS.owner(m) == Owner.ENGINE;
+            for (MessageStore m : got) {
+                owners &= m.owner() == Owner.ENGINE;
                 int i = index(m);
                 if (i < 0) {
                     owners = false;
@@ -109,7 +107,7 @@ public class PoolStripesRace {
         res.r1 = readers;
         res.r2 = twice ? 0 : 1;
         res.r3 = pool.idleCount();
-        Message m;
+        MessageStore m;
         while ((m = pool.tryTakeForEngine()) != null) { // whatever is still idle
             int i = index(m);
             if (i >= 0) {
@@ -122,7 +120,7 @@ public class PoolStripesRace {
         res.r4 = seen[0] == 1 && seen[1] <= 1 && seen[2] <= 1 && total == 3 && owners && pool.createdCount() == 0 ? 1 : 0;
     }
 
-    private int index(Message m) {
+    private int index(MessageStore m) {
         return m == p ? 0 : m == q ? 1 : m == r ? 2 : -1;
     }
 }

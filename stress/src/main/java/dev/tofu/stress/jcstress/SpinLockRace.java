@@ -1,7 +1,7 @@
 package dev.tofu.stress.jcstress;
 
 import dev.tofu.AllocationStrategy;
-import dev.tofu.Message;
+import dev.tofu.internal.message.MessageStore;
 import dev.tofu.internal.concurrent.SpinLock;
 import dev.tofu.internal.message.MessagePool;
 import org.openjdk.jcstress.annotations.Actor;
@@ -81,12 +81,12 @@ public class SpinLockRace {
     public static class RefillWakesTheWaiter {
         private static final long WAIT = TimeUnit.SECONDS.toNanos(2);
         private final MessagePool pool = new MessagePool(0, 4);
-        private final Message message = pool.get(AllocationStrategy.ALWAYS); // created: the pool stays empty
+        private final MessageStore message = pool.get(AllocationStrategy.ALWAYS); // created: the pool stays empty
 
         @Actor
         public void reader(ZZ_Result r) {
             long start = System.nanoTime();
-            Message m;
+            MessageStore m;
             try {
                 m = pool.awaitForEngine(WAIT);
             } catch (InterruptedException e) {

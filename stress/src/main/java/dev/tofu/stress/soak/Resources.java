@@ -71,11 +71,11 @@ record Resources(long heap, int platformThreads, long fds, int engineThreads, Li
             dev.tofu.Message m = new dev.tofu.Message();
             m.body().append(new byte[] {1});
             m.headers().append("h", "v");
-            access.body(m).contentView();
-            access.headers(m).contentView();
+            access.store(m).body().contentView();
+            access.store(m).headers().contentView();
             m.body().clear();
             m.headers().clear();
-            capacities += access.body(m).capacity() + access.headers(m).capacity();
+            capacities += access.store(m).body().capacity() + access.store(m).headers().capacity();
             shells[i] = m;
         }
         long h1 = Runner.heapAfterGc();
@@ -97,7 +97,7 @@ record Resources(long heap, int platformThreads, long fds, int engineThreads, Li
         dev.tofu.Message m;
         while ((m = ampe.get(dev.tofu.AllocationStrategy.POOL_ONLY)) != null) {
             taken.add(m);
-            bytes += shellBytes + access.body(m).capacity() + access.headers(m).capacity();
+            bytes += shellBytes + access.store(m).body().capacity() + access.store(m).headers().capacity();
         }
         taken.forEach(ampe::put);
         return bytes;

@@ -1,6 +1,6 @@
 package dev.tofu.internal.engine;
 
-import dev.tofu.Message;
+import dev.tofu.internal.message.MessageStore;
 import dev.tofu.Status;
 import dev.tofu.internal.engine.ChannelLifecycle.CloseCause;
 import dev.tofu.internal.message.MessageAccess;
@@ -72,17 +72,17 @@ abstract class Channel {
     abstract void closeTransport();
 
     /** Returns the messages posted but not written, in order, and refuses later ones. */
-    abstract List<Message> drainUnsent();
+    abstract List<MessageStore> drainUnsent();
 
     /** Called by post() for a message on this channel: takes it, or throws without taking it. */
-    abstract void accept(Message m, int opCode);
+    abstract void accept(MessageStore m, int opCode);
 
     /** Extra clean-up once the transport is closed, before the bundle (UDS files). */
     void afterClose() {
     }
 
     /** Starts a close with {@code reason}; returns whether this call started it. */
-    final boolean beginClose(Status reason, Message trigger) {
+    final boolean beginClose(Status reason, MessageStore trigger) {
         return beginClose(new CloseCause(reason, trigger, false));
     }
 
@@ -167,7 +167,7 @@ abstract class Channel {
         CloseCause cause = life.cause();
         closeTransport();
         afterClose(); // before the bundle: once the app sees the close Signal, the path is free to reuse
-        List<Message> unsent = drainUnsent();
+        List<MessageStore> unsent = drainUnsent();
         // During reactor close every close is silent (§6.9), even one a peer loss started first: a
         // channel whose peer was in a group destroyed a moment earlier must not report anything.
         boolean silent = cause.silent() || engine.isShutdown();
@@ -181,7 +181,7 @@ abstract class Channel {
             if (cause.trigger() != null) {
                 group.deliverNotice(stamp(cause.trigger(), cause.reason()));
             }
-            for (Message m : unsent) {
+            for (MessageStore m : unsent) {
                 group.deliverNotice(stamp(m, cause.reason()));
             }
             group.deliverNotice(engine.notice(number, Status.CHANNEL_CLOSED, channelMessageId));
@@ -200,9 +200,9 @@ abstract class Channel {
         LOG.debug("channel {} ({}) closed: {}, {} unsent returned", number, kind(), cause.reason(), unsent.size());
     }
 
-    static Message stamp(Message m, Status reason) {
-        ACCESS.setFromEngine(m, true);
-        ACCESS.setStatusRaw(m, reason.code());
+    static MessageStore stamp(MessageStore m, Status reason) {
+        m.setFromEngine(true);
+        m.setStatusRaw(reason.code());
         return m;
     }
 }

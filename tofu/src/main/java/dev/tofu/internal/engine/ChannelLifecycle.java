@@ -1,6 +1,6 @@
 package dev.tofu.internal.engine;
 
-import dev.tofu.Message;
+import dev.tofu.internal.message.MessageStore;
 import dev.tofu.Status;
 
 import java.util.Objects;
@@ -45,7 +45,7 @@ public final class ChannelLifecycle {
      * @param trigger the message that asked for the close (returned first), or {@code null}
      * @param silent  whether the close reports nothing (group destroy, engine close)
      */
-    public record CloseCause(Status reason, Message trigger, boolean silent) {
+    public record CloseCause(Status reason, MessageStore trigger, boolean silent) {
         /** Checks the reason is present. */
         public CloseCause {
             Objects.requireNonNull(reason, "reason");

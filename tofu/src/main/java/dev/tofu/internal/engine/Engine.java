@@ -4,6 +4,7 @@ import dev.tofu.AllocationStrategy;
 import dev.tofu.Ampe;
 import dev.tofu.ChannelGroup;
 import dev.tofu.Message;
+import dev.tofu.internal.message.MessageStore;
 import dev.tofu.Options;
 import dev.tofu.ReactorStats;
 import dev.tofu.Status;
@@ -40,7 +41,6 @@ import java.util.concurrent.atomic.AtomicBoolean;
  */
 public final class Engine implements Ampe {
     private static final Logger LOG = LoggerFactory.getLogger(Engine.class);
-    private static final MessageAccess ACCESS = MessageAccess.get();
     static {
         ClassPreload.run();
     }
@@ -49,6 +49,8 @@ public final class Engine implements Ampe {
     static final long TERMINATION_NANOS = java.util.concurrent.TimeUnit.SECONDS.toNanos(10);
 
     final Options options;
+    private static final MessageAccess ACCESS = MessageAccess.get();
+
     final MessagePool pool;
     final ChannelTable<Channel> table = new ChannelTable<>();
     final EngineCounters counters = new EngineCounters();
@@ -101,12 +103,15 @@ public final class Engine implements Ampe {
             throw new NullPointerException("strategy");
         }
         checkRunning();
-        return pool.get(strategy);
+        MessageStore s = pool.get(strategy);
+        return s == null ? null : ACCESS.lease(s);
     }
 
     @Override
     public void put(Message message) {
-        pool.put(message);
+        if (message != null) {
+            pool.put(ACCESS.release(message)); // a dead reference gives null: nothing happens
+        }
     }
 
     /** Closes every group (waking blocked receivers), every channel, then the pool and the IO buffers. Idempotent. */
@@ -164,11 +169,11 @@ public final class Engine implements Ampe {
 
     // ---- channel creation (called by Group.post and by listeners) ---------------------------
 
-    ListenerChannel openListener(Group g, Message welcome) {
+    ListenerChannel openListener(Group g, MessageStore welcome) {
         return open(g, welcome, new ListenerChannel(this, g, welcome.messageId()));
     }
 
-    IoChannel openClient(Group g, Message hello) {
+    IoChannel openClient(Group g, MessageStore hello) {
         if (!reserveConnection()) {
             throw PostRules.fail(hello, Status.ALLOCATION_FAILED,
                     "the reactor already holds " + options.maxChannels() + " connected channels (Options.maxChannels)");
@@ -191,9 +196,9 @@ public final class Engine implements Ampe {
     }
 
     /** post() rule 12: a number for the new channel, set on its opening request, and the group's claim. */
-    private <C extends Channel> C open(Group g, Message request, C ch) {
+    private <C extends Channel> C open(Group g, MessageStore request, C ch) {
         int n = allocate(ch, request);
-        ACCESS.setChannel(request, n);
+        request.setChannel(n);
         if (!g.register(ch)) {
             table.release(n, ch);
             counters.open(ch.kind()).decrementAndGet(); // bind() counted it
@@ -233,7 +238,7 @@ public final class Engine implements Ampe {
         ch.startAccepted(accepted);
     }
 
-    private int allocate(Channel ch, Message m) {
+    private int allocate(Channel ch, MessageStore m) {
         try {
             int n = table.allocate(ch);
             ch.bind(n);
@@ -244,13 +249,13 @@ public final class Engine implements Ampe {
     }
 
     /** A fresh engine Signal (not taken from the idle pool; put() adds it to the pool). */
-    Message notice(int channel, Status status, long messageId) {
-        Message m = pool.create(Owner.ENGINE);
-        ACCESS.setOpCodeRaw(m, Opcodes.SIGNAL);
-        ACCESS.setFromEngine(m, true);
-        ACCESS.setStatusRaw(m, status.code());
-        ACCESS.setChannel(m, channel);
-        ACCESS.setMessageId(m, messageId);
+    MessageStore notice(int channel, Status status, long messageId) {
+        MessageStore m = pool.create(Owner.ENGINE);
+        m.setOpCodeRaw(Opcodes.SIGNAL);
+        m.setFromEngine(true);
+        m.setStatusRaw(status.code());
+        m.setChannel(channel);
+        m.setMessageId(messageId);
         return m;
     }
 

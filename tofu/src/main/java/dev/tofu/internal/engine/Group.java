@@ -3,6 +3,7 @@ package dev.tofu.internal.engine;
 import dev.tofu.BinaryHeader;
 import dev.tofu.ChannelGroup;
 import dev.tofu.Message;
+import dev.tofu.internal.message.MessageStore;
 import dev.tofu.OpCode;
 import dev.tofu.Origin;
 import dev.tofu.Status;
@@ -48,14 +49,18 @@ public final class Group implements ChannelGroup {
     }
 
     @Override
-    public BinaryHeader post(Message m) {
-        if (m == null) {
+    public BinaryHeader post(Message message) {
+        if (message == null) {
             throw new TofuException(Status.NULL_MESSAGE, "post(null)");
         }
-        if (!ACCESS.casOwner(m, Owner.APPLICATION, Owner.ENGINE)) {
-            throw new IllegalStateException("post: the message is owned by the "
-                    + Owner.name(ACCESS.owner(m)) + ", not the application (posted twice, or used after put?)");
+        // the lease ends before the engine may see the store: from here no call through `message`
+        // can reach it, even after the writer recycled it and someone else leased it again
+        MessageStore m = ACCESS.release(message);
+        if (m == null) {
+            throw new IllegalStateException("post: this Message reference is no longer valid (posted twice, "
+                    + "or used after put or close?): a reference is valid for one lease only");
         }
+        m.setOwner(Owner.ENGINE);
         try {
             OpCode op = PostRules.prepare(m);
             if (destroyed.get() || engine.isShutdown()) {                           // rule 13
@@ -88,7 +93,7 @@ public final class Group implements ChannelGroup {
                 }
             }
         } catch (RuntimeException e) {
-            ACCESS.setOwner(m, Owner.APPLICATION); // nothing took it: it stays with the caller
+            ACCESS.restore(message, m); // nothing took it: it stays with the caller, still live
             throw e;
         }
     }
@@ -96,11 +101,8 @@ public final class Group implements ChannelGroup {
     @Override
     public Message waitReceive(Duration timeout) {
         long nanos = toNanos(timeout);
-        Message m = queue.take(nanos);
-        if (m != null) {
-            ACCESS.setOwner(m, Owner.APPLICATION);
-        }
-        return m;
+        MessageStore m = queue.take(nanos);
+        return m == null ? null : ACCESS.lease(m);
     }
 
     @Override
@@ -108,21 +110,22 @@ public final class Group implements ChannelGroup {
         if (destroyed.get()) {
             throw new TofuException(Status.SHUTDOWN_STARTED, "the group is destroyed");
         }
-        Message m;
+        MessageStore m;
         if (message == null) {
             m = engine.notice(0, Status.RECEIVER_UPDATE, 0);
         } else {
-            if (!ACCESS.casOwner(message, Owner.APPLICATION, Owner.ENGINE)) {
-                throw new IllegalStateException("updateReceiver: the message is owned by the "
-                        + Owner.name(ACCESS.owner(message)) + ", not the application");
+            m = ACCESS.release(message);
+            if (m == null) {
+                throw new IllegalStateException("updateReceiver: this Message reference is no longer valid "
+                        + "(posted, put or closed): a reference is valid for one lease only");
             }
-            m = message;
-            ACCESS.setFromEngine(m, false);
-            ACCESS.setStatusRaw(m, Status.RECEIVER_UPDATE.code());
+            m.setOwner(Owner.ENGINE);
+            m.setFromEngine(false);
+            m.setStatusRaw(Status.RECEIVER_UPDATE.code());
         }
         if (!queue.putNotice(m)) {
             if (message != null) {
-                ACCESS.setOwner(message, Owner.APPLICATION);
+                ACCESS.restore(message, m);
             }
             throw new TofuException(Status.SHUTDOWN_STARTED, "the group is destroyed");
         }
@@ -155,7 +158,7 @@ public final class Group implements ChannelGroup {
             for (Channel ch : channels) {
                 ch.beginSilentClose();
             }
-            for (Message m : queue.close()) {
+            for (MessageStore m : queue.close()) {
                 engine.pool.recycle(m);
             }
             long deadline = System.nanoTime() + Engine.TERMINATION_NANOS;
@@ -191,7 +194,7 @@ public final class Group implements ChannelGroup {
     }
 
     /** Delivers a received frame, waiting while the queue is full; false if the group is gone. */
-    boolean deliverFrame(Message m, int channel) throws InterruptedException {
+    boolean deliverFrame(MessageStore m, int channel) throws InterruptedException {
         if (queue.tryPutFrame(m)) {
             return true;
         }
@@ -222,7 +225,7 @@ public final class Group implements ChannelGroup {
      * full, and clears the slots; false if the group is gone (the frames not delivered go back to
      * the pool).
      */
-    boolean deliverFrames(Message[] ms, int n, int channel) throws InterruptedException {
+    boolean deliverFrames(MessageStore[] ms, int n, int channel) throws InterruptedException {
         if (n > 1 && queue.tryPutFrames(ms, n)) {
             java.util.Arrays.fill(ms, 0, n, null);
             return true;
@@ -247,7 +250,7 @@ public final class Group implements ChannelGroup {
     }
 
     /** Delivers an engine notice (never waits); recycles it if the group is gone. */
-    void deliverNotice(Message m) {
+    void deliverNotice(MessageStore m) {
         if (!queue.putNotice(m)) {
             engine.pool.recycle(m);
         }
@@ -267,7 +270,7 @@ public final class Group implements ChannelGroup {
         }
     }
 
-    private static BinaryHeader header(Message m, OpCode op) {
+    private static BinaryHeader header(MessageStore m, OpCode op) {
         return new BinaryHeader(m.channel(), op, Origin.APPLICATION, m.more(), Status.SUCCESS, m.messageId());
     }
 

@@ -1,9 +1,8 @@
 package dev.tofu.internal.engine;
 
-import dev.tofu.Message;
+import dev.tofu.internal.message.MessageStore;
 import dev.tofu.Status;
 import dev.tofu.TofuException;
-import dev.tofu.internal.message.MessageAccess;
 
 import org.jctools.queues.atomic.MpscUnboundedAtomicArrayQueue;
 
@@ -49,7 +48,6 @@ import java.util.concurrent.locks.LockSupport;
  * re-checks its own clock after every wake, so it never returns before its deadline.
  */
 public final class GroupQueue {
-    private static final MessageAccess ACCESS = MessageAccess.get();
     private static final int FRAME = 1;
     private static final int NOTICE = 0;
     private static final int CLOSED = Integer.MIN_VALUE;   // sign bit of state
@@ -57,7 +55,7 @@ public final class GroupQueue {
 
     private final int frameCapacity;
     private final long spinNanos;                                       // platform consumers only
-    private final MpscUnboundedAtomicArrayQueue<Message> queue = new MpscUnboundedAtomicArrayQueue<>(CHUNK);
+    private final MpscUnboundedAtomicArrayQueue<MessageStore> queue = new MpscUnboundedAtomicArrayQueue<>(CHUNK);
     private final Semaphore framePermits;                               // one permit per free frame slot
     private final AtomicInteger frames = new AtomicInteger();           // frames queued now
     private final AtomicInteger state = new AtomicInteger();            // CLOSED bit | producers inside
@@ -101,7 +99,7 @@ public final class GroupQueue {
      *         the caller still owns {@code m}
      * @throws InterruptedException if interrupted while waiting for room (nothing added)
      */
-    public boolean putFrame(Message m) throws InterruptedException {
+    public boolean putFrame(MessageStore m) throws InterruptedException {
         Objects.requireNonNull(m, "m");
         if (isClosed()) {
             return false;
@@ -115,7 +113,7 @@ public final class GroupQueue {
      *
      * @return true if added; false if the queue is full or closed (the caller still owns {@code m})
      */
-    public boolean tryPutFrame(Message m) {
+    public boolean tryPutFrame(MessageStore m) {
         Objects.requireNonNull(m, "m");
         if (isClosed() || !framePermits.tryAcquire()) {
             return false;
@@ -130,7 +128,7 @@ public final class GroupQueue {
      * @return true if all were added; false if there is not room for all of them or the queue is
      *         closed, in which case none was added and the caller still owns them
      */
-    public boolean tryPutFrames(Message[] ms, int n) {
+    public boolean tryPutFrames(MessageStore[] ms, int n) {
         if (n <= 0 || isClosed() || !framePermits.tryAcquire(n)) {
             return false;
         }
@@ -140,7 +138,7 @@ public final class GroupQueue {
         }
         try {
             for (int i = 0; i < n; i++) {
-                ACCESS.setTag(Objects.requireNonNull(ms[i], "ms[i]"), FRAME);
+                Objects.requireNonNull(ms[i], "ms[i]").setTag(FRAME);
             }
             frames.addAndGet(n);
             for (int i = 0; i < n; i++) {
@@ -154,13 +152,13 @@ public final class GroupQueue {
     }
 
     /** Adds a frame for which the caller holds a frame permit; false (permit passed on) if closed. */
-    private boolean addFrameWithPermit(Message m) {
+    private boolean addFrameWithPermit(MessageStore m) {
         if (!enter()) {
             framePermits.release(); // pass the permit on: close wakes waiting producers in a chain
             return false;
         }
         try {
-            ACCESS.setTag(m, FRAME);
+            m.setTag(FRAME);
             frames.incrementAndGet();
             queue.offer(m);
         } finally {
@@ -177,13 +175,13 @@ public final class GroupQueue {
      * @return true if added; false if the queue is closed, in which case the caller still owns
      *         {@code m}
      */
-    public boolean putNotice(Message m) {
+    public boolean putNotice(MessageStore m) {
         Objects.requireNonNull(m, "m");
         if (!enter()) {
             return false;
         }
         try {
-            ACCESS.setTag(m, NOTICE);
+            m.setTag(NOTICE);
             queue.offer(m);
         } finally {
             exit(); // volatile RMW after the offer: a consumer that reads state afterwards sees m
@@ -203,7 +201,7 @@ public final class GroupQueue {
      * @throws TofuException {@link Status#SHUTDOWN_STARTED} once the queue is closed (also wakes a
      *         waiting consumer); {@link Status#NOT_ALLOWED} if another thread is inside take
      */
-    public Message take(long timeoutNanos) {
+    public MessageStore take(long timeoutNanos) {
         Thread me = Thread.currentThread();
         if (!consumer.compareAndSet(null, me)) {
             checkOpen(); // after close the closer holds the slot for good: report the shutdown
@@ -212,7 +210,7 @@ public final class GroupQueue {
         try {
             // consumer CAS before the state read; close writes state before reading consumer (Dekker)
             checkOpen();
-            Message m = queue.poll();
+            MessageStore m = queue.poll();
             if (m != null) {
                 return handOut(m);
             }
@@ -234,7 +232,7 @@ public final class GroupQueue {
      * @return every message still queued (the caller returns them to the pool); empty on a second
      *         call
      */
-    public List<Message> close() {
+    public List<MessageStore> close() {
         Thread me = Thread.currentThread();
         if (!closer.compareAndSet(null, me)) {
             return List.of();
@@ -260,11 +258,11 @@ public final class GroupQueue {
             LockSupport.unpark(consumer.get());
             LockSupport.parkNanos(this, 10_000L);
         }
-        List<Message> left = new ArrayList<>();
-        Message m;
+        List<MessageStore> left = new ArrayList<>();
+        MessageStore m;
         while ((m = queue.poll()) != null) {
-            if (ACCESS.tag(m) == FRAME) {
-                ACCESS.setTag(m, NOTICE);
+            if (m.tag() == FRAME) {
+                m.setTag(NOTICE);
                 frames.decrementAndGet();
             }
             left.add(m);
@@ -292,7 +290,7 @@ public final class GroupQueue {
         return frameCapacity;
     }
 
-    private Message awaitMessage(Thread me, long timeoutNanos) {
+    private MessageStore awaitMessage(Thread me, long timeoutNanos) {
         boolean forever = timeoutNanos == Long.MAX_VALUE;
         long deadline = forever ? 0L : System.nanoTime() + timeoutNanos;
         // long waits park untimed and let the shared timer wake them at the deadline: a virtual
@@ -304,7 +302,7 @@ public final class GroupQueue {
             for (;;) {
                 waiter.set(me); // volatile write before the state read and poll below; producers: offer, state RMW, read waiter
                 checkOpen();
-                Message m = queue.poll();
+                MessageStore m = queue.poll();
                 if (m != null) {
                     return handOut(m);
                 }
@@ -358,9 +356,9 @@ public final class GroupQueue {
         return true;
     }
 
-    private Message handOut(Message m) {
-        if (ACCESS.tag(m) == FRAME) {
-            ACCESS.setTag(m, NOTICE);
+    private MessageStore handOut(MessageStore m) {
+        if (m.tag() == FRAME) {
+            m.setTag(NOTICE);
             frames.decrementAndGet(); // before the permit goes back, so frames never exceeds capacity
             framePermits.release();   // wakes one producer parked in putFrame
         }

@@ -1,7 +1,7 @@
 package dev.tofu.internal.engine;
 
 import dev.tofu.Address;
-import dev.tofu.Message;
+import dev.tofu.internal.message.MessageStore;
 import dev.tofu.Status;
 import dev.tofu.TofuException;
 import dev.tofu.internal.message.PostRules;
@@ -67,7 +67,7 @@ final class IoChannel extends Channel {
     private volatile boolean heardFrame;             // kept only when the watchdog is on
     private volatile FrameReader in;                 // set when the reader starts
     private final Outbox outbox = new Outbox();
-    private final Message[] direct = new Message[1]; // guarded by the outbox's writing rights
+    private final MessageStore[] direct = new MessageStore[1]; // guarded by the outbox's writing rights
     private volatile long lastPostNanos = System.nanoTime() - DIRECT_IDLE_NANOS; // direct writes: a hint
     private volatile SocketChannel socket;
     private volatile TlsTransport tls;               // Options.withTls on a TCP channel; set before the reader starts
@@ -89,7 +89,7 @@ final class IoChannel extends Channel {
     }
 
     /** Client: queues the HelloRequest and starts the connector. */
-    void startClient(Message hello) {
+    void startClient(MessageStore hello) {
         outbox.offer(hello);
         engine.watchdog.watch(this);
         startJob("writer", this::connectThenWrite);
@@ -114,7 +114,7 @@ final class IoChannel extends Channel {
     }
 
     @Override
-    void accept(Message m, int opCode) {
+    void accept(MessageStore m, int opCode) {
         if (opCode == Opcodes.BYE_SIGNAL && beginClose(Status.CHANNEL_CLOSED, m)) {
             return; // §5.5.2: abortive close; the ByeSignal comes back first in the bundle
         }
@@ -180,7 +180,7 @@ final class IoChannel extends Channel {
      * Options.directWrite: the posting thread writes its frame itself because the outbox was idle
      * (it holds the outbox's writing rights), saving the hand-off to the writer thread.
      */
-    private void writeDirect(Message m) {
+    private void writeDirect(MessageStore m) {
         // `direct` belongs to whoever holds the writing rights: fill and clear it only before
         // doneWriting(), after which another poster may claim the rights and the slot.
         direct[0] = m;
@@ -189,7 +189,7 @@ final class IoChannel extends Channel {
         } catch (IOException e) {
             if (out.completed() == 0) {
                 direct[0] = null;
-                outbox.pushBackFront(new Message[] {m}, 0, 1); // returned in the close bundle
+                outbox.pushBackFront(new MessageStore[] {m}, 0, 1); // returned in the close bundle
             } else {
                 countWritten(direct, 1); // clears direct[0]
             }
@@ -203,7 +203,7 @@ final class IoChannel extends Channel {
         outbox.doneWriting(false);
     }
 
-    private void countWritten(Message[] batch, int n) {
+    private void countWritten(MessageStore[] batch, int n) {
         if (n == 0) {
             return;
         }
@@ -212,7 +212,7 @@ final class IoChannel extends Channel {
             if (LOG.isTraceEnabled()) {
                 LOG.trace("channel {} sent {}", number, batch[i]);
             }
-            bytes += FrameHeader.SIZE + ACCESS.headers(batch[i]).length() + ACCESS.body(batch[i]).length();
+            bytes += FrameHeader.SIZE + batch[i].headers().length() + batch[i].body().length();
         }
         engine.counters.messagesOut.add(n);
         engine.counters.bytesOut.add(bytes);
@@ -233,18 +233,18 @@ final class IoChannel extends Channel {
     }
 
     @Override
-    List<Message> drainUnsent() {
+    List<MessageStore> drainUnsent() {
         return outbox.closeAndDrain();
     }
 
     // ---- connector (client channels, on the writer thread) -------------------------------
 
     private void connectThenWrite() {
-        Message hello = outbox.peekFirst();
+        MessageStore hello = outbox.peekFirst();
         SocketChannel s;
         Address target;
         try {
-            target = Address.of(hello);
+            target = Address.of(ACCESS.view(hello));
             s = connect(target);
         } catch (TofuException e) {
             failConnect(e.status());
@@ -329,11 +329,11 @@ final class IoChannel extends Channel {
     }
 
     private void failConnect(Status status) {
-        Message hello = outbox.pollFirst();
-        ACCESS.setOpCodeRaw(hello, Opcodes.HELLO_RESPONSE); // §9 item 9: failures come back as HelloResponse
+        MessageStore hello = outbox.pollFirst();
+        hello.setOpCodeRaw(Opcodes.HELLO_RESPONSE); // §9 item 9: failures come back as HelloResponse
         if (!beginClose(status, hello)) {
-            Message[] one = {hello};
-            ACCESS.setOpCodeRaw(hello, Opcodes.HELLO_REQUEST);
+            MessageStore[] one = {hello};
+            hello.setOpCodeRaw(Opcodes.HELLO_REQUEST);
             outbox.pushBackFront(one, 0, 1); // a close already began: it goes back with the unsent
         }
     }
@@ -360,7 +360,7 @@ final class IoChannel extends Channel {
         }
         this.in = in;
         FrameHeader h = new FrameHeader();
-        Message[] batch = new Message[READ_BATCH];
+        MessageStore[] batch = new MessageStore[READ_BATCH];
         ReadSpin spin = readSpin();
         try {
             while (readNext(in, h, batch, spin, clocks)) {
@@ -393,7 +393,7 @@ final class IoChannel extends Channel {
      *
      * @return false when the reader must stop (the channel is closing, or the group is gone)
      */
-    private boolean readNext(FrameReader in, FrameHeader h, Message[] batch, ReadSpin spin, boolean clocks)
+    private boolean readNext(FrameReader in, FrameHeader h, MessageStore[] batch, ReadSpin spin, boolean clocks)
             throws IOException, InterruptedException {
         if (spin != null && !in.hasBuffered()) {
             spin.awaitReadable(); // Options.readSpin: the next frame may come before a park would end
@@ -437,18 +437,18 @@ final class IoChannel extends Channel {
      *
      * @return false when the reader must stop (closed, or the group is gone)
      */
-    private boolean readBatch(FrameReader in, FrameHeader h, Message[] batch, int taken, boolean clocks)
+    private boolean readBatch(FrameReader in, FrameHeader h, MessageStore[] batch, int taken, boolean clocks)
             throws IOException, InterruptedException {
         int filled = 0;
         long bytes = 0;
         boolean bye = false;
         try {
             while (true) {
-                Message m = batch[filled];
+                MessageStore m = batch[filled];
                 in.readSections(h, m);
                 filled++;
                 bytes += FrameHeader.SIZE + h.thl + h.bl;
-                ACCESS.setChannel(m, number);
+                m.setChannel(number);
                 if (!firstFrameSeen) {
                     firstFrameSeen = true;
                     channelMessageId = h.messageId;
@@ -481,7 +481,7 @@ final class IoChannel extends Channel {
     }
 
     /** Gives back {@code batch[filled, taken)} and delivers {@code batch[0, filled)}; false if the group is gone. */
-    private boolean deliver(Message[] batch, int filled, int taken, long bytes, boolean clocks)
+    private boolean deliver(MessageStore[] batch, int filled, int taken, long bytes, boolean clocks)
             throws InterruptedException {
         for (int i = filled; i < taken; i++) {
             engine.pool.recycle(batch[i]);
@@ -523,12 +523,12 @@ final class IoChannel extends Channel {
      *
      * @return how many were taken; 0 when the channel or the pool closed while waiting
      */
-    private int takeReceiveMessages(Message[] batch, int wanted) throws InterruptedException {
+    private int takeReceiveMessages(MessageStore[] batch, int wanted) throws InterruptedException {
         int n = engine.pool.tryTakeForEngine(batch, wanted, number); // the home stripe its writer keeps to
         if (n > 0) {
             return n;
         }
-        Message m = awaitReceiveMessage();
+        MessageStore m = awaitReceiveMessage();
         if (m == null) {
             return 0;
         }
@@ -540,7 +540,7 @@ final class IoChannel extends Channel {
      * The pool was just found empty: one pool_empty Signal per episode (§6.6), then a wait for a
      * message to read into; null when the channel or the pool closes meanwhile.
      */
-    private Message awaitReceiveMessage() throws InterruptedException {
+    private MessageStore awaitReceiveMessage() throws InterruptedException {
         group.deliverNotice(engine.notice(number, Status.POOL_EMPTY, 0));
         LOG.debug("channel {}: pool empty, reading paused", number);
         ChannelEvents.BackPressure event = new ChannelEvents.BackPressure();
@@ -548,7 +548,7 @@ final class IoChannel extends Channel {
         event.begin();
         try {
             while (!life.isClosing() && !engine.pool.isClosed()) {
-                Message m = engine.pool.awaitForEngine(TimeUnit.MILLISECONDS.toNanos(100));
+                MessageStore m = engine.pool.awaitForEngine(TimeUnit.MILLISECONDS.toNanos(100));
                 if (m != null) {
                     return m;
                 }
@@ -577,7 +577,7 @@ final class IoChannel extends Channel {
             return;
         }
         FrameWriter out = this.out;
-        Message[] batch = new Message[BATCH];
+        MessageStore[] batch = new MessageStore[BATCH];
         try {
             while (writeNext(out, batch)) {
                 // one gathering write per call: see writeNext
@@ -593,12 +593,12 @@ final class IoChannel extends Channel {
      *
      * @return false when the writer must stop
      */
-    private boolean writeNext(FrameWriter out, Message[] batch) throws InterruptedException {
+    private boolean writeNext(FrameWriter out, MessageStore[] batch) throws InterruptedException {
         int n;
         if (!byeRequestWritten) {
             n = outbox.takeBatch(batch, BATCH, Long.MAX_VALUE);
         } else {
-            Message r = outbox.takeByeResponse(Long.MAX_VALUE);
+            MessageStore r = outbox.takeByeResponse(Long.MAX_VALUE);
             batch[0] = r;
             n = r == null ? 0 : 1;
         }
@@ -606,7 +606,7 @@ final class IoChannel extends Channel {
             outbox.awaitStopped(Long.MAX_VALUE); // stopped, or a ByeSignal waits at the head
             return false;
         }
-        int last = ACCESS.opCodeRaw(batch[n - 1]);
+        int last = batch[n - 1].opCodeRaw();
         boolean bye = last == Opcodes.BYE_REQUEST || last == Opcodes.BYE_RESPONSE;
         if (last == Opcodes.BYE_RESPONSE) {
             // before the write: the peer closes as soon as it reads the ByeResponse, and our

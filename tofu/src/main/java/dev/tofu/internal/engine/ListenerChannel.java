@@ -1,7 +1,7 @@
 package dev.tofu.internal.engine;
 
 import dev.tofu.Address;
-import dev.tofu.Message;
+import dev.tofu.internal.message.MessageStore;
 import dev.tofu.Status;
 import dev.tofu.TofuException;
 import dev.tofu.internal.message.PostRules;
@@ -39,7 +39,7 @@ final class ListenerChannel extends Channel {
     private static final Logger LOG = LoggerFactory.getLogger(ListenerChannel.class);
 
     private volatile ServerSocketChannel server;
-    private volatile Message request;     // the WelcomeRequest until answered
+    private volatile MessageStore request;     // the WelcomeRequest until answered
     private volatile Path udsFile;        // the socket file to remove on close
     private volatile Object udsFileKey;   // its identity (inode), so we never remove a newer listener's file
     /** Accepted channels of this listener still open, against Options.maxChannelsPerListener. */
@@ -55,14 +55,14 @@ final class ListenerChannel extends Channel {
         return "listener";
     }
 
-    void start(Message welcome) {
+    void start(MessageStore welcome) {
         request = welcome;
         startJob("listener", this::listen);
         released();
     }
 
     @Override
-    void accept(Message m, int opCode) {
+    void accept(MessageStore m, int opCode) {
         if (opCode != Opcodes.BYE_REQUEST && opCode != Opcodes.BYE_SIGNAL) {
             throw PostRules.fail(m, Status.NOT_ALLOWED, "only ByeRequest or ByeSignal may be posted to listener " + number);
         }
@@ -84,9 +84,9 @@ final class ListenerChannel extends Channel {
     }
 
     @Override
-    List<Message> drainUnsent() {
-        List<Message> rest = new ArrayList<>(1);
-        Message r = request;
+    List<MessageStore> drainUnsent() {
+        List<MessageStore> rest = new ArrayList<>(1);
+        MessageStore r = request;
         request = null;
         if (r != null) {
             rest.add(r);
@@ -110,11 +110,11 @@ final class ListenerChannel extends Channel {
     }
 
     private void listen() {
-        Message welcome = request;
+        MessageStore welcome = request;
         ServerSocketChannel s;
         String boundTo;
         try {
-            Address address = Address.of(welcome);
+            Address address = Address.of(ACCESS.view(welcome));
             s = bind(address);
             boundTo = describe(s.getLocalAddress());
         } catch (TofuException e) {
@@ -134,10 +134,10 @@ final class ListenerChannel extends Channel {
             return; // a close began while binding
         }
         request = null;
-        ACCESS.setOpCodeRaw(welcome, Opcodes.WELCOME_RESPONSE);
-        ACCESS.setChannel(welcome, number);
-        ACCESS.setStatusRaw(welcome, 0);
-        ACCESS.setFromEngine(welcome, false); // §5.2: success keeps origin application
+        welcome.setOpCodeRaw(Opcodes.WELCOME_RESPONSE);
+        welcome.setChannel(number);
+        welcome.setStatusRaw(0);
+        welcome.setFromEngine(false); // §5.2: success keeps origin application
         appendHeader(welcome, Address.BOUND_TO, boundTo);
         LOG.debug("listener {} bound to {}", number, boundTo);
         opened(boundTo);
@@ -231,9 +231,9 @@ final class ListenerChannel extends Channel {
     }
 
     private void failOpen(Status status) {
-        Message welcome = request;
-        ACCESS.setOpCodeRaw(welcome, Opcodes.WELCOME_RESPONSE);
-        ACCESS.setChannel(welcome, number);
+        MessageStore welcome = request;
+        welcome.setOpCodeRaw(Opcodes.WELCOME_RESPONSE);
+        welcome.setChannel(number);
         if (beginClose(status, welcome)) {
             request = null; // it travels as the trigger now
         }
@@ -279,8 +279,8 @@ final class ListenerChannel extends Channel {
     }
 
     /** Appends {@code name:value CRLF} to an engine-owned message's text headers. */
-    static void appendHeader(Message m, String name, String value) {
-        var section = ACCESS.headers(m);
+    static void appendHeader(MessageStore m, String name, String value) {
+        var section = m.headers();
         byte[] line = (name + ":" + value + "\r\n").getBytes(StandardCharsets.UTF_8);
         section.append(line, 0, line.length);
     }

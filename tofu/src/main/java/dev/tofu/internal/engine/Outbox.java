@@ -1,8 +1,7 @@
 package dev.tofu.internal.engine;
 
-import dev.tofu.Message;
+import dev.tofu.internal.message.MessageStore;
 import dev.tofu.internal.concurrent.SpinLock;
-import dev.tofu.internal.message.MessageAccess;
 
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -35,10 +34,9 @@ import java.util.concurrent.locks.LockSupport;
  * was written no posting thread writes directly any more.
  */
 public final class Outbox {
-    private static final MessageAccess ACCESS = MessageAccess.get();
 
     private final SpinLock lock = new SpinLock(); // short sections, never parks (see SpinLock)
-    private final ArrayDeque<Message> queue = new ArrayDeque<>(); // guarded by lock
+    private final ArrayDeque<MessageStore> queue = new ArrayDeque<>(); // guarded by lock
     private boolean closed;   // guarded by lock: no more offers (the finisher drained it)
     private boolean stopped;  // guarded by lock: the writer must stop (the channel is closing)
     private boolean writerWaiting; // guarded by lock: the writer is (about to be) parked
@@ -50,15 +48,15 @@ public final class Outbox {
     public Outbox() {
     }
 
-    /** {@link #offer(Message, int)}: the message was queued. */
+    /** {@link #offer(MessageStore, int)}: the message was queued. */
     public static final int OFFERED = 0;
-    /** {@link #offer(Message, int)}: refused, the outbox no longer takes messages. */
+    /** {@link #offer(MessageStore, int)}: refused, the outbox no longer takes messages. */
     public static final int CLOSED = 1;
-    /** {@link #offer(Message, int)}: refused, {@code limit} messages already wait. */
+    /** {@link #offer(MessageStore, int)}: refused, {@code limit} messages already wait. */
     public static final int FULL = 2;
 
     /** Appends a message; false if the outbox no longer takes messages. */
-    public boolean offer(Message m) {
+    public boolean offer(MessageStore m) {
         return offer(m, Integer.MAX_VALUE) == OFFERED;
     }
 
@@ -68,14 +66,14 @@ public final class Outbox {
      *
      * @return {@link #OFFERED}, {@link #CLOSED} or {@link #FULL}
      */
-    public int offer(Message m, int limit) {
+    public int offer(MessageStore m, int limit) {
         Thread wake;
         lock.lock();
         try {
             if (closed) {
                 return CLOSED;
             }
-            int op = ACCESS.opCodeRaw(m);
+            int op = m.opCodeRaw();
             if (queue.size() >= limit && (op < Opcodes.BYE_REQUEST || op > Opcodes.BYE_SIGNAL)) {
                 return FULL;
             }
@@ -95,18 +93,18 @@ public final class Outbox {
      *
      * @return how many were moved; 0 when stopped, on timeout, or when the head is a ByeSignal
      */
-    public int takeBatch(Message[] batch, int max, long nanos) throws InterruptedException {
+    public int takeBatch(MessageStore[] batch, int max, long nanos) throws InterruptedException {
         lock.lock();
         try {
             if (!awaitLocked(nanos, false)) {
                 return 0;
             }
-            if (ACCESS.opCodeRaw(queue.peekFirst()) != Opcodes.BYE_SIGNAL) {
+            if (queue.peekFirst().opCodeRaw() != Opcodes.BYE_SIGNAL) {
                 busy = true; // released by doneWriting
             }
             int n = 0;
             while (n < max && !queue.isEmpty()) {
-                int op = ACCESS.opCodeRaw(queue.peekFirst());
+                int op = queue.peekFirst().opCodeRaw();
                 if (op == Opcodes.BYE_SIGNAL) {
                     break;
                 }
@@ -127,14 +125,14 @@ public final class Outbox {
      *
      * @return the ByeResponse, or {@code null} when stopped or on timeout
      */
-    public Message takeByeResponse(long nanos) throws InterruptedException {
+    public MessageStore takeByeResponse(long nanos) throws InterruptedException {
         long deadline = System.nanoTime() + nanos;
         lock.lock();
         try {
             while (!stopped) {
                 for (var it = queue.iterator(); it.hasNext(); ) {
-                    Message m = it.next();
-                    if (ACCESS.opCodeRaw(m) == Opcodes.BYE_RESPONSE) {
+                    MessageStore m = it.next();
+                    if (m.opCodeRaw() == Opcodes.BYE_RESPONSE) {
                         it.remove();
                         return m;
                     }
@@ -197,7 +195,7 @@ public final class Outbox {
     }
 
     /** Returns the first message without removing it, or {@code null}. */
-    public Message peekFirst() {
+    public MessageStore peekFirst() {
         lock.lock();
         try {
             return queue.peekFirst();
@@ -207,7 +205,7 @@ public final class Outbox {
     }
 
     /** Removes and returns the first message, or {@code null}. */
-    public Message pollFirst() {
+    public MessageStore pollFirst() {
         lock.lock();
         try {
             return queue.pollFirst();
@@ -217,7 +215,7 @@ public final class Outbox {
     }
 
     /** Puts {@code msgs[from, to)} back at the front, in order (messages the writer could not write). */
-    public void pushBackFront(Message[] msgs, int from, int to) {
+    public void pushBackFront(MessageStore[] msgs, int from, int to) {
         lock.lock();
         try {
             for (int i = to - 1; i >= from; i--) {
@@ -242,9 +240,9 @@ public final class Outbox {
     }
 
     /** Refuses every later offer and returns what is queued, in order. Idempotent. */
-    public List<Message> closeAndDrain() {
+    public List<MessageStore> closeAndDrain() {
         Thread wake;
-        List<Message> rest;
+        List<MessageStore> rest;
         lock.lock();
         try {
             closed = true;

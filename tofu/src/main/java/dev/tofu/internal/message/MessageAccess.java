@@ -3,12 +3,19 @@ package dev.tofu.internal.message;
 import dev.tofu.Message;
 
 /**
- * The engine's privileged view of {@link Message}: raw header fields, the byte buffers and the
- * owner field, without the application-side ownership checks.
+ * The engine's privileged view of {@link Message}, the application's handle on a
+ * {@link MessageStore}: it makes a handle for a new lease, ends a lease, and reads the store behind
+ * a live handle.
+ *
+ * <p>A handle is valid for one lease: from the call that handed the store to the application
+ * ({@code get}, {@code waitReceive}, a client's {@code call}) until the application hands it on
+ * ({@code post}, {@code updateReceiver}, {@code put}, {@code close()}). Ending the lease clears the
+ * handle's store reference atomically, so exactly one of several racing hand-overs gets the store,
+ * and a handle whose lease ended never reaches the store again, whoever holds it next.
  *
  * <p>{@code Message} installs the one implementation from its static initialiser; internal code
- * calls {@link #get()}. Every method may be called from any thread, but only by the party that
- * owns the message at that moment (except {@link #owner} and {@link #casOwner}, which are atomic).
+ * calls {@link #get()}. Every method may be called from any thread; the store it returns belongs to
+ * the caller only as the ownership rules say.
  */
 public abstract class MessageAccess {
     private static volatile MessageAccess instance;
@@ -35,57 +42,35 @@ public abstract class MessageAccess {
         return a;
     }
 
-    /** Returns the current owner ({@link Owner}). */
-    public abstract int owner(Message m);
+    /**
+     * Starts a lease: marks {@code store} as owned by the application and returns a new handle on it.
+     * The caller must hold the store and hand it over with this call.
+     */
+    public abstract Message lease(MessageStore store);
 
-    /** Atomically moves ownership from {@code expected} to {@code next}; false if not owned by {@code expected}. */
-    public abstract boolean casOwner(Message m, int expected, int next);
+    /**
+     * Ends the lease of {@code handle} and returns its store, still marked as owned by the
+     * application (the caller moves it on); {@code null} if the lease had already ended.
+     */
+    public abstract MessageStore release(Message handle);
 
-    /** Sets the owner unconditionally (for the party that owns the message). */
-    public abstract void setOwner(Message m, int owner);
+    /**
+     * Gives a store back to the handle whose lease {@link #release} ended, when the hand-over failed
+     * and nothing took the store (a {@code post} that threw): the caller still owns the message.
+     */
+    public abstract void restore(Message handle, MessageStore store);
 
-    /** Returns the pool the message returns to on {@code close()}, or {@code null}. */
-    public abstract MessagePool home(Message m);
+    /**
+     * Returns the store behind a live handle, for reading or preparing it before a hand-over.
+     *
+     * @throws IllegalStateException if the handle's lease has ended
+     */
+    public abstract MessageStore store(Message handle);
 
-    /** Sets the pool the message returns to on {@code close()}. */
-    public abstract void setHome(Message m, MessagePool pool);
-
-    /** Returns the raw opcode, 0..15. */
-    public abstract int opCodeRaw(Message m);
-
-    /** Sets the raw opcode, 0..15. */
-    public abstract void setOpCodeRaw(Message m, int opCode);
-
-    /** Returns the raw status byte, 0..255. */
-    public abstract int statusRaw(Message m);
-
-    /** Sets the raw status byte, 0..255. */
-    public abstract void setStatusRaw(Message m, int status);
-
-    /** Sets the channel number. */
-    public abstract void setChannel(Message m, int channel);
-
-    /** Sets the message id. */
-    public abstract void setMessageId(Message m, long id);
-
-    /** Sets the origin flag. */
-    public abstract void setFromEngine(Message m, boolean fromEngine);
-
-    /** Sets the more flag. */
-    public abstract void setMore(Message m, boolean more);
-
-    /** Returns the text-header section in wire form. */
-    public abstract ByteBuf headers(Message m);
-
-    /** Returns the body. */
-    public abstract ByteBuf body(Message m);
-
-    /** Clears header, text headers and body, whoever owns the message. */
-    public abstract void clear(Message m);
-
-    /** Returns the engine's bookkeeping tag (0 unless the engine set one; cleared with the message). */
-    public abstract int tag(Message m);
-
-    /** Sets the engine's bookkeeping tag. */
-    public abstract void setTag(Message m, int tag);
+    /**
+     * Returns a throw-away handle for reading or changing a store the caller holds through the public
+     * API, without starting a lease (the store's owner stays as it is). Such a handle must never reach
+     * the application: it is for the engine's own parsing (an address header) and for tests.
+     */
+    public abstract Message view(MessageStore store);
 }

@@ -1,7 +1,7 @@
 package dev.tofu.internal.message;
 
 import dev.tofu.AllocationStrategy;
-import dev.tofu.Message;
+import dev.tofu.internal.message.MessageStore;
 import dev.tofu.Status;
 import dev.tofu.TofuException;
 
@@ -57,7 +57,6 @@ import java.util.concurrent.locks.ReentrantLock;
  * not pin), no per-thread caches.
  */
 public final class MessagePool {
-    private static final MessageAccess ACCESS = MessageAccess.get();
 
     /** Least share of {@code maxIdle} per stripe: smaller pools have fewer stripes, down to one. */
     public static final int MIN_PER_STRIPE = 64;
@@ -99,7 +98,7 @@ public final class MessagePool {
         }
 
         final SpinLock lock = new SpinLock();
-        final ArrayDeque<Message> idle; // head = most recently put
+        final ArrayDeque<MessageStore> idle; // head = most recently put
         final int cap;
         /**
          * idle.size(). Written under the lock with a release store and read elsewhere with an
@@ -148,8 +147,8 @@ public final class MessagePool {
             stripes[i] = new Stripe(maxIdle / stripeCount + (i < maxIdle % stripeCount ? 1 : 0));
         }
         for (int i = 0; i < initial; i++) {
-            Message m = newMessage();
-            ACCESS.setOwner(m, Owner.POOL);
+            MessageStore m = newMessage();
+            m.setOwner(Owner.POOL);
             Stripe st = stripes[i & mask];
             st.idle.push(m);
             st.addSize(1);
@@ -189,11 +188,11 @@ public final class MessagePool {
      *         {@link AllocationStrategy#POOL_ONLY} when no message is idle
      * @throws TofuException {@link Status#SHUTDOWN_STARTED} after {@link #close()}
      */
-    public Message get(AllocationStrategy strategy) {
+    public MessageStore get(AllocationStrategy strategy) {
         if (closed) {
             throw new TofuException(Status.SHUTDOWN_STARTED, "the reactor is closed");
         }
-        Message m = takeOne(threadHome(), Owner.APPLICATION, true);
+        MessageStore m = takeOne(threadHome(), Owner.APPLICATION, true);
         if (m == null && strategy == AllocationStrategy.ALWAYS) {
             m = newMessage();
         }
@@ -206,7 +205,7 @@ public final class MessagePool {
      * @return a cleared message owned by the engine, or {@code null} if none is idle or the pool is
      *         closed
      */
-    public Message tryTakeForEngine() {
+    public MessageStore tryTakeForEngine() {
         return closed ? null : takeOne(threadHome(), Owner.ENGINE, true);
     }
 
@@ -219,7 +218,7 @@ public final class MessagePool {
      * @return how many messages were put in {@code dst[0, n)}, owned by the engine; 0 if none is
      *         idle or the pool is closed
      */
-    public int tryTakeForEngine(Message[] dst, int max, int hint) {
+    public int tryTakeForEngine(MessageStore[] dst, int max, int hint) {
         if (closed || max <= 0) {
             return 0;
         }
@@ -235,7 +234,7 @@ public final class MessagePool {
                 if (closed) {
                     return 0;
                 }
-                Message m;
+                MessageStore m;
                 while (n < max && (m = popLocked(st, Owner.ENGINE)) != null) {
                     dst[n++] = m;
                 }
@@ -253,8 +252,8 @@ public final class MessagePool {
      * Waits up to {@code nanos} for an idle message for the engine; returns {@code null} on timeout,
      * when the pool closes, or when {@link #wakeWaiters()} is called (the caller re-checks why).
      */
-    public Message awaitForEngine(long nanos) throws InterruptedException {
-        Message m = tryTakeForEngine();
+    public MessageStore awaitForEngine(long nanos) throws InterruptedException {
+        MessageStore m = tryTakeForEngine();
         if (m != null || nanos <= 0 || closed) {
             return m;
         }
@@ -300,16 +299,16 @@ public final class MessagePool {
      * {@code null} or a message the application does not own (posted, or already in a pool). Drops
      * the message for the garbage collector when the pool is full or closed.
      */
-    public void put(Message m) {
-        if (m == null || !ACCESS.casOwner(m, Owner.APPLICATION, Owner.POOL)) {
+    public void put(MessageStore m) {
+        if (m == null || !m.casOwner(Owner.APPLICATION, Owner.POOL)) {
             return;
         }
         keep(m, threadHome());
     }
 
     /** Returns a message the engine owns (written, or discarded) to the pool. */
-    public void recycle(Message m) {
-        if (m == null || !ACCESS.casOwner(m, Owner.ENGINE, Owner.POOL)) {
+    public void recycle(MessageStore m) {
+        if (m == null || !m.casOwner(Owner.ENGINE, Owner.POOL)) {
             return;
         }
         keep(m, threadHome());
@@ -354,9 +353,9 @@ public final class MessagePool {
      * Creates a fresh message belonging to this pool (not taken from the idle ones), owned by
      * {@code owner}: the engine's notices, so internal traffic never consumes pooled messages.
      */
-    public Message create(int owner) {
-        Message m = newMessage();
-        ACCESS.setOwner(m, owner);
+    public MessageStore create(int owner) {
+        MessageStore m = newMessage();
+        m.setOwner(owner);
         return m;
     }
 
@@ -383,13 +382,13 @@ public final class MessagePool {
      * messages; with {@code trustHints}, other stripes whose size hint says empty are skipped
      * without locking them.
      */
-    private Message takeOne(int home, int newOwner, boolean trustHints) {
+    private MessageStore takeOne(int home, int newOwner, boolean trustHints) {
         for (int k = 0; k <= mask; k++) {
             Stripe st = stripes[(home + k) & mask];
             if (k > 0 && trustHints && st.sizeHint() == 0) {
                 continue;
             }
-            Message m;
+            MessageStore m;
             st.lock.lock();
             try {
                 m = popLocked(st, newOwner);
@@ -403,24 +402,24 @@ public final class MessagePool {
         return null;
     }
 
-    private Message popLocked(Stripe st, int newOwner) {
-        Message m = st.idle.poll();
+    private MessageStore popLocked(Stripe st, int newOwner) {
+        MessageStore m = st.idle.poll();
         if (m != null) {
             st.addSize(-1);
             long cap = capacity(m); // unchanged while idle
             if (cap > KEEP_ALWAYS_BYTES) {
                 bigRetained.addAndGet(-cap);
             }
-            ACCESS.setOwner(m, newOwner);
+            m.setOwner(newOwner);
         }
         return m;
     }
 
-    private static long capacity(Message m) {
-        return (long) ACCESS.headers(m).capacity() + ACCESS.body(m).capacity();
+    private static long capacity(MessageStore m) {
+        return (long) m.headers().capacity() + m.body().capacity();
     }
 
-    private void keep(Message m, int home) {
+    private void keep(MessageStore m, int home) {
         prepareToKeep(m);
         if (keepInAnyStripe(m, home)) {
             signalRefilled();
@@ -430,7 +429,7 @@ public final class MessagePool {
     }
 
     /** Pushes {@code m} on stripe {@code home}, else on the first other one with room; false if every one is full or the pool closed. */
-    private boolean keepInAnyStripe(Message m, int home) {
+    private boolean keepInAnyStripe(MessageStore m, int home) {
         for (int k = 0; k <= mask; k++) {
             Stripe st = stripes[(home + k) & mask];
             if (k > 0 && st.sizeHint() >= st.cap) {
@@ -451,8 +450,8 @@ public final class MessagePool {
         return false;
     }
 
-    /** As {@link #recycleAll(Message[], int, int)} onto the calling thread's home stripe. */
-    public void recycleAll(Message[] batch, int n) {
+    /** As {@link #recycleAll(MessageStore[], int, int)} onto the calling thread's home stripe. */
+    public void recycleAll(MessageStore[] batch, int n) {
         recycleAll(batch, n, threadHome());
     }
 
@@ -462,12 +461,12 @@ public final class MessagePool {
      * room (the writer's batch: one acquisition instead of {@code n}), the rest one by one onto
      * other stripes, and clears the array slots.
      */
-    public void recycleAll(Message[] batch, int n, int hint) {
+    public void recycleAll(MessageStore[] batch, int n, int hint) {
         int kept = 0;
         for (int i = 0; i < n; i++) {
-            Message m = batch[i];
+            MessageStore m = batch[i];
             batch[i] = null;
-            if (m != null && ACCESS.casOwner(m, Owner.ENGINE, Owner.POOL)) {
+            if (m != null && m.casOwner(Owner.ENGINE, Owner.POOL)) {
                 prepareToKeep(m);
                 batch[kept++] = m;
             }
@@ -490,7 +489,7 @@ public final class MessagePool {
         }
         int dropping = 0;
         for (int i = done; i < kept; i++) {
-            Message m = batch[i];
+            MessageStore m = batch[i];
             batch[i] = null;
             if (open && keepInAnyStripe(m, home + 1)) {
                 done++;
@@ -507,16 +506,16 @@ public final class MessagePool {
     }
 
     /** Outside the lock: clears a message that now belongs to the pool and adopts it if foreign. */
-    private void prepareToKeep(Message m) {
-        ACCESS.clear(m);
-        if (ACCESS.home(m) != this) {
+    private void prepareToKeep(MessageStore m) {
+        m.clear();
+        if (m.home() != this) {
             adopted.incrementAndGet(); // a message from elsewhere joins this pool
-            ACCESS.setHome(m, this);
+            m.setHome(this);
         }
     }
 
     /** Holding the stripe's lock (pool open): pushes {@code m} if the stripe has room; false if not. */
-    private boolean keepLocked(Stripe st, Message m) {
+    private boolean keepLocked(Stripe st, MessageStore m) {
         if (st.size >= st.cap) {
             return false;
         }
@@ -524,8 +523,8 @@ public final class MessagePool {
         if (cap > KEEP_ALWAYS_BYTES) {
             if (bigRetained.addAndGet(cap) > RETAINED_BYTES_BUDGET) {
                 bigRetained.addAndGet(-cap); // over the budget: keep the message, not its big buffers
-                ACCESS.headers(m).release();
-                ACCESS.body(m).release();
+                m.headers().release();
+                m.body().release();
             }
         }
         st.idle.push(m);
@@ -533,9 +532,9 @@ public final class MessagePool {
         return true;
     }
 
-    private Message newMessage() {
-        Message m = new Message();
-        ACCESS.setHome(m, this);
+    private MessageStore newMessage() {
+        MessageStore m = new MessageStore(Owner.APPLICATION);
+        m.setHome(this);
         created.incrementAndGet();
         return m;
     }

@@ -1,6 +1,6 @@
 package dev.tofu.internal.message;
 
-import dev.tofu.Message;
+import dev.tofu.internal.message.MessageStore;
 import dev.tofu.MessageRole;
 import dev.tofu.MessageType;
 import dev.tofu.OpCode;
@@ -21,7 +21,6 @@ public final class PostRules {
     /** Largest text-header section and largest body, in bytes. */
     public static final int MAX_SECTION = 0xFFFF;
 
-    private static final MessageAccess ACCESS = MessageAccess.get();
 
     private PostRules() {
     }
@@ -33,11 +32,11 @@ public final class PostRules {
      * @return the opcode of the message
      * @throws TofuException with the status of the first rule broken
      */
-    public static OpCode prepare(Message m) {
+    public static OpCode prepare(MessageStore m) {
         if (m == null) {                                                     // rule 0
             throw new TofuException(Status.NULL_MESSAGE, "post(null)");
         }
-        int raw = ACCESS.opCodeRaw(m);
+        int raw = m.opCodeRaw();
         if (raw > 9) {                                                       // rule 1
             throw fail(m, Status.INVALID_OP_CODE, "opcode " + raw + " is not 0..9");
         }
@@ -45,8 +44,8 @@ public final class PostRules {
         if (op == OpCode.WELCOME_RESPONSE) {                                 // §9 item 7
             throw fail(m, Status.NOT_ALLOWED, "WelcomeResponse is produced by the engine, never posted");
         }
-        ACCESS.setFromEngine(m, false);                                      // rule 2
-        ACCESS.setStatusRaw(m, 0);
+        m.setFromEngine(false);                                      // rule 2
+        m.setStatusRaw(0);
         if (op.role() == MessageRole.RESPONSE && m.messageId() == 0) {       // rule 3
             throw fail(m, Status.INVALID_MESSAGE_ID, op + " needs a non-zero message id");
         }
@@ -60,24 +59,24 @@ public final class PostRules {
         if (m.channel() != 0 && opens) {                                     // §9 item 6
             throw fail(m, Status.INVALID_CHANNEL_NUMBER, op + " opens a new channel and must be posted with channel 0");
         }
-        if (ACCESS.headers(m).length() > MAX_SECTION) {                      // rule 6
-            throw fail(m, Status.INVALID_HEADERS_LEN, "text headers are " + ACCESS.headers(m).length() + " bytes, limit 65535");
+        if (m.headers().length() > MAX_SECTION) {                      // rule 6
+            throw fail(m, Status.INVALID_HEADERS_LEN, "text headers are " + m.headers().length() + " bytes, limit 65535");
         }
-        if (opens && ACCESS.headers(m).length() == 0) {                      // rule 7
+        if (opens && m.headers().length() == 0) {                      // rule 7
             throw fail(m, Status.WRONG_ADDRESS, op + " needs an address header (use Address.format)");
         }
-        if (ACCESS.body(m).length() > MAX_SECTION) {                         // rule 8
-            throw fail(m, Status.INVALID_BODY_LEN, "body is " + ACCESS.body(m).length() + " bytes, limit 65535");
+        if (m.body().length() > MAX_SECTION) {                         // rule 8
+            throw fail(m, Status.INVALID_BODY_LEN, "body is " + m.body().length() + " bytes, limit 65535");
         }
         if (m.messageId() == 0) {                                            // rule 9
-            ACCESS.setMessageId(m, MessageIds.next());
+            m.setMessageId(MessageIds.next());
         }
         return op;
     }
 
     /** Sets the message's status byte to {@code status} and returns the exception to throw. */
-    public static TofuException fail(Message m, Status status, String detail) {
-        ACCESS.setStatusRaw(m, status.code());
+    public static TofuException fail(MessageStore m, Status status, String detail) {
+        m.setStatusRaw(status.code());
         return new TofuException(status, detail);
     }
 }

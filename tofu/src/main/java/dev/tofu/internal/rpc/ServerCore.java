@@ -547,10 +547,11 @@ public final class ServerCore {
     }
 
     private void postQuietly(Message m) {
+        OpCode op = m.opCode(); // read before the hand-over: afterwards the reference is dead
         try {
             Parts.postOrRelease(group, m);
         } catch (TofuException e) {
-            LOG.debug("post of {} failed: {}", m.opCode(), e.getMessage());
+            LOG.debug("post of {} failed: {}", op, e.getMessage());
         }
     }
 

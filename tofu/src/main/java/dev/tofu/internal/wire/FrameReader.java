@@ -1,8 +1,7 @@
 package dev.tofu.internal.wire;
 
-import dev.tofu.Message;
+import dev.tofu.internal.message.MessageStore;
 import dev.tofu.internal.message.ByteBuf;
-import dev.tofu.internal.message.MessageAccess;
 
 import java.io.EOFException;
 import java.io.IOException;
@@ -25,7 +24,6 @@ public final class FrameReader {
     /** Default size of the read buffer. */
     public static final int DEFAULT_BUFFER = 8 * 1024;
 
-    private static final MessageAccess ACCESS = MessageAccess.get();
 
     private final ReadableByteChannel in;
     private final ByteBuffer buffer;          // read mode: unread bytes are [position, limit)
@@ -107,18 +105,18 @@ public final class FrameReader {
      *
      * @throws EOFException if the stream ends inside the frame
      */
-    public void readSections(FrameHeader h, Message m) throws IOException {
-        readFully(ACCESS.headers(m), h.thl, "text headers");
-        readFully(ACCESS.body(m), h.bl, "body");
+    public void readSections(FrameHeader h, MessageStore m) throws IOException {
+        readFully(m.headers(), h.thl, "text headers");
+        readFully(m.body(), h.bl, "body");
         if (tracking) {
             frameStartedAt = 0;
         }
-        ACCESS.setChannel(m, h.channel);
-        ACCESS.setOpCodeRaw(m, h.opCode());
-        ACCESS.setMore(m, h.more());
-        ACCESS.setStatusRaw(m, h.status);
-        ACCESS.setMessageId(m, h.messageId);
-        ACCESS.setFromEngine(m, false);
+        m.setChannel(h.channel);
+        m.setOpCodeRaw(h.opCode());
+        m.setMore(h.more());
+        m.setStatusRaw(h.status);
+        m.setMessageId(h.messageId);
+        m.setFromEngine(false);
     }
 
     /**
@@ -128,7 +126,7 @@ public final class FrameReader {
      * @throws ProtocolViolationException if the header is not acceptable (nothing after it is read)
      * @throws EOFException               if the stream ends inside the frame
      */
-    public boolean readFrame(FrameHeader h, Message m) throws IOException {
+    public boolean readFrame(FrameHeader h, MessageStore m) throws IOException {
         if (!readHeader(h)) {
             return false;
         }

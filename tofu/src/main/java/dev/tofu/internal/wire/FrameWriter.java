@@ -1,8 +1,7 @@
 package dev.tofu.internal.wire;
 
-import dev.tofu.Message;
+import dev.tofu.internal.message.MessageStore;
 import dev.tofu.internal.message.ByteBuf;
-import dev.tofu.internal.message.MessageAccess;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -31,7 +30,6 @@ public final class FrameWriter {
     /** Sections longer than this are written from the message's array rather than staged. */
     public static final int LARGE_SECTION = 4 * 1024;
 
-    private static final MessageAccess ACCESS = MessageAccess.get();
 
     private final GatheringByteChannel out;
     private final StagingBuffers staging;
@@ -59,7 +57,7 @@ public final class FrameWriter {
      * @throws IOException from the channel; {@link #completed()} then says how many frames were
      *                     fully written before it
      */
-    public void write(Message[] msgs, int count) throws IOException {
+    public void write(MessageStore[] msgs, int count) throws IOException {
         if (count < 0 || count > MAX_BATCH) {
             throw new IllegalArgumentException("batch of " + count + " (max " + MAX_BATCH + ")");
         }
@@ -68,9 +66,9 @@ public final class FrameWriter {
         this.count = count;
         long end = 0;
         for (int i = 0; i < count; i++) {
-            Message m = msgs[i];
-            int thl = ACCESS.headers(m).length();
-            int bl = ACCESS.body(m).length();
+            MessageStore m = msgs[i];
+            int thl = m.headers().length();
+            int bl = m.body().length();
             if (thl > 0xFFFF || bl > 0xFFFF) {
                 throw new IllegalArgumentException("section over 65535 bytes in " + m + " (post() checks this)");
             }
@@ -92,15 +90,15 @@ public final class FrameWriter {
         }
     }
 
-    private void stage(Message m) throws IOException {
-        ByteBuf th = ACCESS.headers(m);
-        ByteBuf body = ACCESS.body(m);
+    private void stage(MessageStore m) throws IOException {
+        ByteBuf th = m.headers();
+        ByteBuf body = m.body();
         if (buffer.remaining() < FrameHeader.SIZE) {
             flush(null);
         }
         buffer.putShort((short) m.channel())
-                .put((byte) FrameHeader.proto(ACCESS.opCodeRaw(m), false, m.more()))
-                .put((byte) ACCESS.statusRaw(m))
+                .put((byte) FrameHeader.proto(m.opCodeRaw(), false, m.more()))
+                .put((byte) m.statusRaw())
                 .putLong(m.messageId())
                 .putShort((short) th.length())
                 .putShort((short) body.length());
@@ -162,15 +160,15 @@ public final class FrameWriter {
     /**
      * Encodes one message into a new array exactly as {@link #write} sends it (for tests and tools).
      */
-    public static byte[] encode(Message m) {
-        ByteBuf th = ACCESS.headers(m);
-        ByteBuf body = ACCESS.body(m);
+    public static byte[] encode(MessageStore m) {
+        ByteBuf th = m.headers();
+        ByteBuf body = m.body();
         if (th.length() > 0xFFFF || body.length() > 0xFFFF) {
             throw new IllegalArgumentException("section over 65535 bytes");
         }
         byte[] frame = new byte[FrameHeader.SIZE + th.length() + body.length()];
-        FrameHeader.encode(frame, 0, m.channel(), FrameHeader.proto(ACCESS.opCodeRaw(m), false, m.more()),
-                ACCESS.statusRaw(m), m.messageId(), th.length(), body.length());
+        FrameHeader.encode(frame, 0, m.channel(), FrameHeader.proto(m.opCodeRaw(), false, m.more()),
+                m.statusRaw(), m.messageId(), th.length(), body.length());
         System.arraycopy(th.array(), 0, frame, FrameHeader.SIZE, th.length());
         System.arraycopy(body.array(), 0, frame, FrameHeader.SIZE + th.length(), body.length());
         return frame;
