@@ -39,7 +39,7 @@ import java.util.function.Consumer;
  * the writes are flushed once at the end of each read ({@code channelReadComplete}).
  *
  * <p>Client: one NIO event loop thread for all client channels (two event loops in all, one per
- * core of the 2-core machine the README's figures come from); each connection is driven by one
+ * core of the 2-core machine the figures of docs/PERFORMANCE.md come from); each connection is driven by one
  * platform {@link #driverThreads() driver thread}, as JeroMQ's are. Virtual driver threads and a
  * second client event loop measured no faster there.
  * <ul>
