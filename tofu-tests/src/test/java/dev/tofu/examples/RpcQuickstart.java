@@ -26,10 +26,11 @@ public final class RpcQuickstart {
 
     /** One blocking call from any thread; a missing answer is a {@link TofuTimeoutException}. */
     public static String greet(Client client, String name) {
-        Message request = client.newMessage();
-        request.body().append(name.getBytes(UTF_8));
-        try (Message response = client.call(request, Duration.ofSeconds(1))) {
-            return new String(response.body().toByteArray(), UTF_8);
+        try (Message request = client.newMessage()) { // the request's lease ends at call: close() is then a no-op
+            request.body().append(name.getBytes(UTF_8));
+            try (Message response = client.call(request, Duration.ofSeconds(1))) {
+                return new String(response.body().toByteArray(), UTF_8);
+            }
         }
     }
 

@@ -43,10 +43,11 @@ class RpcQuickstartTest {
             Address address = server.addresses().get(0);
             // --- README quickstart: client ---
             try (Client client = Client.connect(reactor, address)) {
-                Message request = client.newMessage();
-                request.body().append("tofu".getBytes(UTF_8));
-                try (Message response = client.call(request, Duration.ofSeconds(1))) {
-                    answer = new String(response.body().toByteArray(), UTF_8);
+                try (Message request = client.newMessage()) {         // close() after call: does nothing
+                    request.body().append("tofu".getBytes(UTF_8));
+                    try (Message response = client.call(request, Duration.ofSeconds(1))) {
+                        answer = new String(response.body().toByteArray(), UTF_8);
+                    }
                 }
             }
             // --- end of README quickstart ---
