@@ -16,7 +16,9 @@ import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
- * The shared message pool of one engine (PROTOCOL.md §6.2).
+ * The shared message pool of one engine (PROTOCOL.md §6.2). It holds {@link MessageStore}s, the
+ * storage behind messages; the application sees them only through per-lease {@code Message}
+ * handles, made by {@link MessageAccess#lease} when a store leaves the pool for the application.
  *
  * <p>Layout: the idle messages sit in {@code stripes}, a power-of-two number of LIFO stacks, each
  * with its own lock and its own share ({@code cap}) of {@code maxIdle}. A caller works on its
@@ -295,9 +297,10 @@ public final class MessagePool {
     }
 
     /**
-     * Takes a message from the application into the pool (API {@code Ampe.put}). Does nothing for
-     * {@code null} or a message the application does not own (posted, or already in a pool). Drops
-     * the message for the garbage collector when the pool is full or closed.
+     * Takes storage whose lease the application ended into the pool (API {@code Ampe.put} and
+     * {@code Message.close()}, after they released the handle). Does nothing for {@code null} (the
+     * handle was already dead) or storage the application does not hold. Drops the storage for the
+     * garbage collector when the pool is full or closed.
      */
     public void put(MessageStore m) {
         if (m == null || !m.casOwner(Owner.APPLICATION, Owner.POOL)) {

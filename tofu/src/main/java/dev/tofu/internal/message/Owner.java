@@ -1,9 +1,11 @@
 package dev.tofu.internal.message;
 
 /**
- * Who owns a message (API.md "Ownership rules"). Exactly one owner at any time; transitions are
- * compare-and-set on the message's owner field, so racing {@code post}/{@code put}/{@code close()}
- * leave it with exactly one party.
+ * Who holds a message's storage ({@link MessageStore}; API.md "Ownership rules"). Exactly one owner
+ * at any time; transitions are compare-and-set on the store's owner field. The application's side
+ * of a hand-over is decided earlier, by ending the lease of its {@code Message} handle (an atomic
+ * swap), so racing {@code post}/{@code put}/{@code close()} on one reference leave the storage with
+ * exactly one party.
  */
 public final class Owner {
     /** The application may read and change it. */
