@@ -14,7 +14,8 @@ import java.util.List;
  */
 public final class LoadOptions {
     @Option(names = "--workloads", split = ",", paramLabel = "W",
-            description = "Workloads to run, comma-separated: pingpong, pipeline, fanin, stream, churn, or all (default: ${DEFAULT-VALUE}).")
+            description = "Workloads to run, comma-separated: pingpong, pipeline, fanin, stream, churn, rate, idle, or all "
+                    + "(the first five; rate and idle only when named) (default: ${DEFAULT-VALUE}).")
     List<String> workloads = new ArrayList<>(List.of("all"));
 
     @Option(names = "--duration", paramLabel = "S", description = "Measured seconds per measurement (default: ${DEFAULT-VALUE}).")
@@ -68,6 +69,22 @@ public final class LoadOptions {
     @Option(names = "--churn-exchanges", paramLabel = "M", description = "churn: round trips per connection before it closes (default: ${DEFAULT-VALUE}).")
     int churnExchanges = 10;
 
+    @Option(names = "--rates", split = ",", paramLabel = "R",
+            description = "rate: offered rates to step through, messages/s over all channels, ascending; a system is not "
+                    + "offered more once it served under 90 % of a rate (default: ${DEFAULT-VALUE}).")
+    List<Long> rates = new ArrayList<>(List.of(5_000L, 10_000L, 20_000L, 40_000L, 70_000L, 100_000L, 150_000L, 200_000L,
+            300_000L, 400_000L));
+
+    @Option(names = "--rate-channels", paramLabel = "N",
+            description = "rate: channels, one message in flight each, their send schedules staggered (default: ${DEFAULT-VALUE}).")
+    int rateChannels = 16;
+
+    @Option(names = "--idle-channels", paramLabel = "N", description = "idle: quiet channels open at once (default: ${DEFAULT-VALUE}).")
+    int idleChannels = 1000;
+
+    @Option(names = "--idle-seconds", paramLabel = "S", description = "idle: measured quiet seconds (default: ${DEFAULT-VALUE}).")
+    double idleSeconds = 10;
+
     @Option(names = "--out", paramLabel = "DIR", description = "Also write results.csv, results.json and results.png (latency percentiles and throughput per system) into DIR.")
     Path out;
 
@@ -102,7 +119,7 @@ public final class LoadOptions {
             String s = w.trim().toLowerCase(java.util.Locale.ROOT);
             if (s.equals("all")) {
                 for (Workload x : Workload.values()) {
-                    if (!chosen.contains(x)) {
+                    if (x != Workload.RATE && x != Workload.IDLE && !chosen.contains(x)) {
                         chosen.add(x);
                     }
                 }
@@ -112,7 +129,7 @@ public final class LoadOptions {
             try {
                 x = Workload.valueOf(s.toUpperCase(java.util.Locale.ROOT));
             } catch (IllegalArgumentException e) {
-                throw new IllegalArgumentException("unknown workload '" + w + "' (pingpong, pipeline, fanin, stream, churn, all)");
+                throw new IllegalArgumentException("unknown workload '" + w + "' (pingpong, pipeline, fanin, stream, churn, rate, idle, all)");
             }
             if (!chosen.contains(x)) {
                 chosen.add(x);
@@ -134,6 +151,13 @@ public final class LoadOptions {
                 case STREAM -> out.add(new LoadSpec(w, streamChannels, streamInFlight, streamSize,
                         Math.min(streamChunk, Math.min(streamSize, LoadSpec.MAX_CHUNK)), 0, wu, d));
                 case CHURN -> out.add(new LoadSpec(w, churnChannels, 1, size, size, churnExchanges, wu, d));
+                case RATE -> {
+                    for (long r : rates.stream().sorted().distinct().toList()) {
+                        out.add(new LoadSpec(w, rateChannels, 1, size, size, 0, wu, d, r));
+                    }
+                }
+                case IDLE -> out.add(new LoadSpec(w, idleChannels, 1, size, size, 1, Math.max(wu, 1000),
+                        Math.round(idleSeconds * 1000)));
             }
         }
         return out;
