@@ -230,18 +230,19 @@ public final class Runner {
 
     /**
      * The open-loop workload: every channel sends on its own {@link Pacing} schedule (the channels'
-     * schedules staggered evenly), one message in flight, whatever the replies do.
+     * schedules staggered evenly), one message in flight, whatever the replies do. The schedules
+     * start anew when the measured interval starts, so a backlog from the warm-up (a cold JIT) is
+     * dropped, not charged to the measurement.
      */
     private Measured rate(SystemUnderTest system, LoadSpec spec, Stats st) throws InterruptedException {
         AtomicBoolean stop = new AtomicBoolean();
         CountDownLatch connected = new CountDownLatch(spec.channels());
+        java.util.concurrent.atomic.AtomicLong epoch = new java.util.concurrent.atomic.AtomicLong();
         CountDownLatch go = new CountDownLatch(1);
-        long[] origin = new long[1]; // written before go opens, read after
         List<Connection> conns = new CopyOnWriteArrayList<>();
         List<Thread> drivers = new ArrayList<>();
         ThreadFactory tf = system.driverThreads();
         Semaphore connecting = new Semaphore(CONNECT_CONCURRENCY);
-        double interval = spec.intervalNanos();
         for (int i = 0; i < spec.channels(); i++) {
             int id = i;
             Thread t = tf.newThread(() -> {
@@ -253,7 +254,7 @@ public final class Runner {
                 conns.add(c);
                 await(go);
                 Flow f = new Flow(st, spec, 0x7a7e_0000L + id, system.label() + " conn " + id);
-                pace(c, f, new Pacing(origin[0] + Math.round(id * interval / spec.channels()), interval), st, stop);
+                pace(c, f, spec, id, epoch, st, stop);
             });
             drivers.add(t);
             t.start();
@@ -261,7 +262,7 @@ public final class Runner {
         if (!connected.await(120, TimeUnit.SECONDS)) {
             st.problem("connections not open within 120 s");
         }
-        origin[0] = System.nanoTime() + 1_000_000;
+        epoch.set(System.nanoTime() + 1_000_000);
         go.countDown();
         Thread.sleep(spec.warmupMillis());
         st.resetLatency();
@@ -269,6 +270,7 @@ public final class Runner {
         long alloc0 = allocatedBytes();
         long cpu0 = system.cpuNanos();
         long t0 = System.nanoTime();
+        epoch.set(t0); // every schedule starts anew: what the warm-up left behind is not sent
         st.measuring = true;
         Thread.sleep(spec.durationMillis());
         st.measuring = false;
@@ -282,12 +284,25 @@ public final class Runner {
                 Cpu.between(cpu0, cpu1));
     }
 
-    /** One channel of the rate workload: send at each intended time (or at once when late), wait for the reply. */
-    private static void pace(Connection c, Flow f, Pacing p, Stats st, AtomicBoolean stop) {
+    /**
+     * One channel of the rate workload: send at each intended time (at once when late), wait for
+     * the reply; a new {@code epoch} restarts the schedule.
+     */
+    private static void pace(Connection c, Flow f, LoadSpec spec, int id, java.util.concurrent.atomic.AtomicLong epoch,
+                             Stats st, AtomicBoolean stop) {
         Reply r = f.reply();
+        double interval = spec.intervalNanos();
+        long stagger = Math.round(id * interval / spec.channels());
         try {
+            long from = epoch.get();
+            Pacing p = new Pacing(from + stagger, interval);
             long previousReply = p.intended(0);
             for (long i = 0; !stop.get(); i++) {
+                if (epoch.get() != from) {
+                    from = epoch.get();
+                    p = new Pacing(from + stagger, interval);
+                    i = 0;
+                }
                 long intended = p.intended(i);
                 long now;
                 while ((now = System.nanoTime()) - intended < 0 && !stop.get()) {
@@ -303,7 +318,6 @@ public final class Runner {
                 previousReply = System.nanoTime();
             }
             c.close(f::onReply); // nothing in flight unless a reply stalled: endLost counts it
-
             f.endLost("no reply before the connection closed");
         } catch (IOException | RuntimeException e) {
             st.connectionErrors.increment();

@@ -7,7 +7,7 @@ import java.util.concurrent.ThreadFactory;
 /**
  * A system under test, as two halves: its echo server ({@link #newServer()}, an {@link EchoServer})
  * and the clients that load it (this interface's other methods). The harness puts the server half
- * in its own JVM or in a second one ({@link Placement}) and hands the client half the server's
+ * in its own JVM or in a second one ({@link SystemUnderTest}) and hands the client half the server's
  * endpoint ({@link #attach}); adding a system to {@code compare} means writing one implementation
  * and registering it in {@link Systems}, and it runs in one or two processes alike.
  *
