@@ -2,6 +2,7 @@ package dev.tofu.stress.sys;
 
 import io.grpc.CallOptions;
 import io.grpc.ConnectivityState;
+import io.grpc.Drainable;
 import io.grpc.KnownLength;
 import io.grpc.ManagedChannel;
 import io.grpc.MethodDescriptor;
@@ -12,13 +13,24 @@ import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import io.grpc.netty.shaded.io.netty.channel.EventLoopGroup;
+import io.grpc.netty.shaded.io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.grpc.netty.shaded.io.netty.channel.epoll.Epoll;
+import io.grpc.netty.shaded.io.netty.channel.epoll.EpollDomainSocketChannel;
+import io.grpc.netty.shaded.io.netty.channel.epoll.EpollIoHandler;
+import io.grpc.netty.shaded.io.netty.channel.epoll.EpollServerDomainSocketChannel;
+import io.grpc.netty.shaded.io.netty.channel.unix.DomainSocketAddress;
 import io.grpc.stub.ClientCalls;
 import io.grpc.stub.ServerCalls;
 
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.OutputStream;
 import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
@@ -28,7 +40,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * gRPC-java (grpc-netty-shaded) over TCP, without protobuf: one unary method whose request and
+ * gRPC-java (grpc-netty-shaded) over TCP, or over a Unix-domain socket through the native epoll
+ * transport bundled in grpc-netty-shaded (Linux only), without protobuf: one unary method whose request and
  * response are raw bytes ({@link #ECHO}, a marshaller over a {@link KnownLength} byte stream), the
  * server answering every request with its own body ({@link ServerCalls#asyncUnaryCall}). Each
  * harness connection is one {@link ManagedChannel} (one HTTP/2 connection); calls are
@@ -49,12 +62,18 @@ public final class GrpcSystem implements EchoSystem {
 
     private static final int MAX_MESSAGE = 1 << 20;
 
+    private final Transport transport;
     private final boolean virtualServer;
-    private volatile InetSocketAddress target;
+    private volatile SocketAddress target;
     private volatile int inFlight = 1;
+    private EventLoopGroup udsLoop; // UDS: the client channels' event loops (TCP uses gRPC's shared ones)
 
-    /** @param virtualServer the server runs each call on a virtual thread of its own (grpc-vt), else gRPC's default executor */
-    public GrpcSystem(boolean virtualServer) {
+    /**
+     * @param transport     TCP, or UDS (needs grpc-netty-shaded's native epoll transport)
+     * @param virtualServer the server runs each call on a virtual thread of its own (grpc-vt), else gRPC's default executor
+     */
+    public GrpcSystem(Transport transport, boolean virtualServer) {
+        this.transport = transport;
         this.virtualServer = virtualServer;
     }
 
@@ -65,18 +84,33 @@ public final class GrpcSystem implements EchoSystem {
 
     @Override
     public Transport transport() {
-        return Transport.TCP;
+        return transport;
     }
 
     @Override
     public EchoServer newServer() {
-        return new Half(virtualServer);
+        return new Half(transport, virtualServer);
     }
 
-    /** Endpoint: the server's port on 127.0.0.1. */
+    /** Endpoint: "tcp:PORT" (on 127.0.0.1) or "uds:PATH". */
     @Override
     public void attach(String endpoint) {
-        target = new InetSocketAddress("127.0.0.1", Integer.parseInt(endpoint));
+        if (endpoint.startsWith("tcp:")) {
+            target = new InetSocketAddress("127.0.0.1", Integer.parseInt(endpoint.substring(4)));
+        } else {
+            requireEpoll();
+            target = new DomainSocketAddress(endpoint.substring(4));
+            if (udsLoop == null) {
+                udsLoop = new MultiThreadIoEventLoopGroup(0, EpollIoHandler.newFactory());
+            }
+        }
+    }
+
+    private static void requireEpoll() {
+        if (!Epoll.isAvailable()) {
+            throw new IllegalStateException("grpc over UDS needs grpc-netty-shaded's native epoll transport: "
+                    + Epoll.unavailabilityCause());
+        }
     }
 
     @Override
@@ -86,8 +120,11 @@ public final class GrpcSystem implements EchoSystem {
 
     @Override
     public Connection connect() throws IOException {
-        ManagedChannel ch = NettyChannelBuilder.forAddress(target).usePlaintext()
-                .maxInboundMessageSize(MAX_MESSAGE).build();
+        NettyChannelBuilder b = NettyChannelBuilder.forAddress(target).usePlaintext().maxInboundMessageSize(MAX_MESSAGE);
+        if (target instanceof DomainSocketAddress) {
+            b.eventLoopGroup(udsLoop).channelType(EpollDomainSocketChannel.class);
+        }
+        ManagedChannel ch = b.build();
         try {
             awaitReady(ch, 10_000);
         } catch (IOException e) {
@@ -148,11 +185,19 @@ public final class GrpcSystem implements EchoSystem {
 
     @Override
     public void close() {
-        // each connection owns its channel; nothing shared on the client side
+        // each connection owns its channel; over UDS they share the event loops closed here
+        if (udsLoop != null) {
+            udsLoop.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
+            udsLoop = null;
+        }
     }
 
-    /** The marshaller of {@link #ECHO}: a byte array as a stream gRPC can size without copying. */
-    static final class Bytes extends ByteArrayInputStream implements KnownLength {
+    /**
+     * The marshaller of {@link #ECHO}: a byte array as a stream gRPC can size ({@link KnownLength})
+     * and write out in one go ({@link Drainable}); parsing reads exactly the known length (a plain
+     * {@code readAllBytes} would allocate a 16 KiB buffer per message).
+     */
+    static final class Bytes extends ByteArrayInputStream implements KnownLength, Drainable {
         static final MethodDescriptor.Marshaller<byte[]> MARSHALLER = new MethodDescriptor.Marshaller<>() {
             @Override
             public InputStream stream(byte[] value) {
@@ -162,6 +207,14 @@ public final class GrpcSystem implements EchoSystem {
             @Override
             public byte[] parse(InputStream stream) {
                 try {
+                    if (stream instanceof KnownLength) {
+                        byte[] b = new byte[stream.available()];
+                        int n = stream.readNBytes(b, 0, b.length);
+                        if (n != b.length) {
+                            throw new IOException("message shorter than its length: " + n + " of " + b.length);
+                        }
+                        return b;
+                    }
                     return stream.readAllBytes();
                 } catch (IOException e) {
                     throw Status.INTERNAL.withDescription("reading a message: " + e).asRuntimeException();
@@ -172,16 +225,32 @@ public final class GrpcSystem implements EchoSystem {
         Bytes(byte[] b) {
             super(b);
         }
+
+        @Override
+        public int drainTo(OutputStream target) throws IOException {
+            int n = count - pos;
+            target.write(buf, pos, n);
+            pos = count;
+            return n;
+        }
     }
 
-    /** The server half: one gRPC server on 127.0.0.1, counting its live HTTP/2 connections for the leak check. */
+    /**
+     * The server half: one gRPC server on 127.0.0.1 or a fresh UDS path, counting its live HTTP/2
+     * connections for the leak check.
+     */
     private static final class Half implements EchoServer {
+        private final Transport transport;
         private final boolean virtual;
         private final AtomicInteger transports = new AtomicInteger();
         private ExecutorService executor;
+        private EventLoopGroup boss;
+        private EventLoopGroup workers;
+        private Path udsPath;
         private Server server;
 
-        Half(boolean virtual) {
+        Half(Transport transport, boolean virtual) {
+            this.transport = transport;
             this.virtual = virtual;
         }
 
@@ -193,8 +262,20 @@ public final class GrpcSystem implements EchoSystem {
                         response.onCompleted();
                     }))
                     .build();
-            NettyServerBuilder b = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0))
-                    .maxInboundMessageSize(MAX_MESSAGE)
+            NettyServerBuilder b;
+            if (transport == Transport.TCP) {
+                b = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0));
+            } else {
+                requireEpoll();
+                udsPath = Path.of(System.getProperty("java.io.tmpdir"), "tofu-grpc-" + ProcessHandle.current().pid()
+                        + "-" + System.nanoTime() % 100000 + ".sock");
+                Files.deleteIfExists(udsPath);
+                boss = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
+                workers = new MultiThreadIoEventLoopGroup(0, EpollIoHandler.newFactory());
+                b = NettyServerBuilder.forAddress(new DomainSocketAddress(udsPath.toString()))
+                        .channelType(EpollServerDomainSocketChannel.class).bossEventLoopGroup(boss).workerEventLoopGroup(workers);
+            }
+            b.maxInboundMessageSize(MAX_MESSAGE)
                     .addService(echo)
                     .addTransportFilter(new ServerTransportFilter() {
                         @Override
@@ -213,7 +294,7 @@ public final class GrpcSystem implements EchoSystem {
                 b.executor(executor);
             }
             server = b.build().start();
-            return Integer.toString(server.getPort());
+            return udsPath != null ? "uds:" + udsPath : "tcp:" + server.getPort();
         }
 
         @Override
@@ -241,6 +322,17 @@ public final class GrpcSystem implements EchoSystem {
             }
             if (executor != null) {
                 executor.shutdownNow();
+            }
+            if (boss != null) {
+                boss.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
+                workers.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
+            }
+            if (udsPath != null) {
+                try {
+                    Files.deleteIfExists(udsPath);
+                } catch (IOException ignored) {
+                    // best effort
+                }
             }
             server = null;
         }

@@ -74,8 +74,10 @@ public final class Systems {
         FACTORIES.put("raw-pt/uds", c -> new RawSocketSystem(Transport.UDS, false));
         FACTORIES.put("jeromq/tcp", c -> new JeroMqSystem());
         FACTORIES.put("netty/tcp", c -> new NettySystem());
-        FACTORIES.put("grpc/tcp", c -> new GrpcSystem(false));
-        FACTORIES.put("grpc-vt/tcp", c -> new GrpcSystem(true));
+        FACTORIES.put("grpc/tcp", c -> new GrpcSystem(Transport.TCP, false));
+        FACTORIES.put("grpc/uds", c -> new GrpcSystem(Transport.UDS, false));
+        FACTORIES.put("grpc-vt/tcp", c -> new GrpcSystem(Transport.TCP, true));
+        FACTORIES.put("grpc-vt/uds", c -> new GrpcSystem(Transport.UDS, true));
     }
 
     private Systems() {
