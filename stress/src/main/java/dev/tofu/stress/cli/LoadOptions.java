@@ -45,7 +45,7 @@ public final class LoadOptions {
     int inFlight = 64;
 
     @Option(names = "--fanin-channels", paramLabel = "N",
-            description = "fanin: channels open at once, up to 10000 (over 4000 the tofu server runs in a second JVM) (default: ${DEFAULT-VALUE}).")
+            description = "fanin: channels open at once, up to 10000 (over 4000 every server runs in a second JVM) (default: ${DEFAULT-VALUE}).")
     int faninChannels = 1000;
 
     @Option(names = "--fanin-messages", paramLabel = "M", description = "fanin: round trips per channel (default: ${DEFAULT-VALUE}).")
@@ -71,7 +71,7 @@ public final class LoadOptions {
 
     @Option(names = "--rates", split = ",", paramLabel = "R",
             description = "rate: offered rates to step through, messages/s over all channels, ascending; a system is not "
-                    + "offered more once it served under 90 % of a rate (default: ${DEFAULT-VALUE}).")
+                    + "offered more once it served under 90 %% of a rate (default: ${DEFAULT-VALUE}).")
     List<Long> rates = new ArrayList<>(List.of(5_000L, 10_000L, 20_000L, 40_000L, 70_000L, 100_000L, 150_000L, 200_000L,
             300_000L, 400_000L));
 
@@ -85,7 +85,9 @@ public final class LoadOptions {
     @Option(names = "--idle-seconds", paramLabel = "S", description = "idle: measured quiet seconds (default: ${DEFAULT-VALUE}).")
     double idleSeconds = 10;
 
-    @Option(names = "--out", paramLabel = "DIR", description = "Also write results.csv, results.json and results.png (latency percentiles and throughput per system) into DIR.")
+    @Option(names = "--out", paramLabel = "DIR", description = "Also write results.csv, results.json, a chart per workload (chart-<workload>.png: latency percentiles, "
+                    + "throughput and CPU per message per system; rate: p50/p99/p99.9 against the offered rate) and all of them "
+                    + "in results.png into DIR.")
     Path out;
 
     @Option(names = "--no-progress", description = "No live progress line.")
