@@ -91,7 +91,10 @@ final class Targets {
         }
     }
 
-    /** issue 22: the highest offered rate with p99 under 1 ms, tofu against the best peer (same transport and placement). */
+    /**
+     * issue 22: the highest offered rate with p99 under 1 ms, tofu against the best peer (JeroMQ,
+     * Netty, gRPC: not the raw-socket floor), same transport and placement.
+     */
     private static void rateTargets(List<String> lines, List<Result> all) {
         for (Result r : all) {
             if (r.spec().workload() != Workload.RATE || !r.system().startsWith("tofu/")
@@ -104,7 +107,7 @@ final class Targets {
             long best = 0;
             String bestName = null;
             for (Result x : all) {
-                if (x.spec().family().equals(r.spec().family()) && !Palette.isTofu(x.system())
+                if (x.spec().family().equals(r.spec().family()) && !Palette.isTofu(x.system()) && !x.system().startsWith("raw-")
                         && x.system().substring(x.system().indexOf('/')).equals(where)) {
                     long h = highest(all, r, x.system());
                     if (bestName == null || h > best) {

@@ -142,9 +142,23 @@ public final class Charts {
                 s.setLineStyle(new BasicStroke(Palette.isTofu(e.getKey()) ? 3f : 1.6f, BasicStroke.CAP_ROUND,
                         BasicStroke.JOIN_ROUND, 10f, Palette.forked(e.getKey()) ? new float[]{7f, 5f} : null, 0f));
             }
+            if (p == 99) {
+                bound(c, rs);
+            }
             out.add(c);
         }
         return out;
+    }
+
+    /** The 1 ms line of the p99 panel (the rate summary's bound), grey and dotted. */
+    private static void bound(XYChart c, List<Result> rs) {
+        double lo = rs.stream().mapToDouble(r -> r.spec().offeredRate()).min().orElse(1);
+        double hi = rs.stream().mapToDouble(r -> r.spec().offeredRate()).max().orElse(1);
+        XYSeries s = c.addSeries("p99 = 1 ms", new double[]{lo, Math.max(hi, lo * 1.01)},
+                new double[]{RateReport.P99_BOUND_MICROS, RateReport.P99_BOUND_MICROS});
+        s.setLineColor(Color.GRAY);
+        s.setMarker(SeriesMarkers.NONE);
+        s.setLineStyle(new BasicStroke(1.2f, BasicStroke.CAP_BUTT, BasicStroke.JOIN_MITER, 10f, new float[]{2f, 4f}, 0f));
     }
 
     private static double nanToOne(double v) {
@@ -158,6 +172,9 @@ public final class Charts {
         c.getStyler().setPlotBorderVisible(false);
         c.getStyler().setAxisTicksVisible(false);
         c.getStyler().setLegendVisible(false);
+        c.getStyler().setPlotGridLinesVisible(false);
+        c.getStyler().setXAxisTicksVisible(false);
+        c.getStyler().setYAxisTicksVisible(false);
         c.addSeries(" ", List.of(" "), List.of(0));
         return c;
     }
