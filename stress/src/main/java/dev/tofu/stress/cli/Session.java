@@ -187,6 +187,13 @@ final class Session {
             if (transports != null && !transports.isEmpty() && !transports.contains(s.transport().label())) {
                 continue;
             }
+            if (s.unavailable() != null) {
+                if (names.stream().anyMatch(n -> n.trim().equalsIgnoreCase(s.label()))) {
+                    throw new IllegalStateException(s.label() + ": " + s.unavailable());
+                }
+                System.err.println("note: " + s.label() + " left out: " + s.unavailable());
+                continue;
+            }
             if (processes.contains(1)) {
                 out.add(SystemUnderTest.local(s));
             }

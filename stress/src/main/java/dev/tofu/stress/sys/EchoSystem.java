@@ -28,6 +28,14 @@ public interface EchoSystem extends AutoCloseable {
         return name() + "/" + transport().label();
     }
 
+    /**
+     * Why this system cannot run on this machine (a native transport missing), or null when it can;
+     * runs that chose it by a name or "all" skip it with a note, one that named its label fails.
+     */
+    default String unavailable() {
+        return null;
+    }
+
     /** A new, not yet started server half of this system. */
     EchoServer newServer();
 

@@ -88,6 +88,12 @@ public final class GrpcSystem implements EchoSystem {
     }
 
     @Override
+    public String unavailable() {
+        return transport == Transport.UDS && !Epoll.isAvailable()
+                ? "grpc over UDS needs grpc-netty-shaded's native epoll transport: " + Epoll.unavailabilityCause() : null;
+    }
+
+    @Override
     public EchoServer newServer() {
         return new Half(transport, virtualServer);
     }
