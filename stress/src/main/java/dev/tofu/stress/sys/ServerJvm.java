@@ -48,6 +48,9 @@ public final class ServerJvm {
         List<String> cmd = new ArrayList<>();
         cmd.add(java);
         cmd.addAll(jvmOptions);
+        if (jvmOptions.stream().noneMatch(o -> o.startsWith("--enable-native-access"))) {
+            cmd.add("--enable-native-access=ALL-UNNAMED"); // what the jar's manifest says for 'java -jar'
+        }
         cmd.add("-cp");
         cmd.add(System.getProperty("java.class.path"));
         cmd.add("dev.tofu.stress.Main");

@@ -32,4 +32,16 @@ class CpuTest {
         long b = Cpu.processNanos();
         assertTrue(a >= 0 && b >= a, "process CPU time " + a + " then " + b + " (" + spin + ")");
     }
+
+    @Test
+    void onLinuxTheProcessClockIsReadInNanoseconds() {
+        org.junit.jupiter.api.Assumptions.assumeTrue("Linux".equals(System.getProperty("os.name")));
+        assertTrue(Cpu.precise(), "clock_gettime through JNA");
+        long a = Cpu.processNanos();
+        long b = a;
+        while (b == a) {
+            b = Cpu.processNanos();
+        }
+        assertTrue(b - a < 5_000_000, "a step of " + (b - a) + " ns: not the 10 ms ticks of the JVM's figure");
+    }
 }
