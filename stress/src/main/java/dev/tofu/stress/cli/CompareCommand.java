@@ -4,12 +4,14 @@ import picocli.CommandLine.Command;
 
 import java.util.List;
 
-/** Side by side: tofu, the raw-socket floor, JeroMQ and Netty, interleaved in one JVM. */
+/** Side by side: tofu, the raw-socket floor, JeroMQ, Netty and gRPC, interleaved, servers in one JVM or two. */
 @Command(name = "compare", mixinStandardHelpOptions = true, sortOptions = false,
-        description = {"Runs the same workloads, payloads, machine and JVM on tofu (tcp, uds), raw blocking sockets "
-                + "on platform and virtual threads (tcp, uds), JeroMQ (REQ/REP for one in flight, DEALER/ROUTER otherwise) "
-                + "and Netty 4.2 NIO, interleaved in rounds, and prints each result also as a ratio to tofu on the same "
-                + "transport, then the targets met or missed.",
+        description = {"Runs the same workloads, payloads, machine and JVM on tofu and its variants (tcp, uds), its "
+                + "request/response layer (tofu-call), raw blocking sockets on platform and virtual threads (tcp, uds), "
+                + "JeroMQ (REQ/REP for one in flight, DEALER/ROUTER otherwise), Netty 4.2 NIO and gRPC-java (grpc, grpc-vt; "
+                + "tcp, uds), interleaved in rounds, each server in this JVM, in a second JVM (--processes 2) or both "
+                + "(--processes 1,2), and prints each result also as a ratio to tofu on the same transport and placement, "
+                + "with CPU per message, then the targets met or missed.",
                 "Default: pingpong 64 B and pipeline 64 B x64 in flight on 1, 16 and 256 channels, 3 rounds (about 5 min)."})
 public final class CompareCommand extends LoadCommand {
     public CompareCommand() {

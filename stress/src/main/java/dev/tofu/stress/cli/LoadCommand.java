@@ -2,6 +2,7 @@ package dev.tofu.stress.cli;
 
 import picocli.CommandLine.Mixin;
 
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 
@@ -19,17 +20,21 @@ abstract class LoadCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        boolean fork = sys.serverJvm || load.specs().stream().anyMatch(s -> s.channels() > 4000);
-        if (fork && !sys.serverJvm && sys.connect.isEmpty()) {
-            System.err.println("note: over 4000 channels at once: the tofu echo server runs in a second JVM "
+        List<Integer> processes = new ArrayList<>(sys.serverJvm ? List.of(2) : sys.processes.stream().distinct().sorted().toList());
+        if (processes.stream().anyMatch(p -> p != 1 && p != 2)) {
+            throw new IllegalArgumentException("--processes takes 1, 2 or 1,2");
+        }
+        if (!sys.connect.isEmpty()) {
+            if (processes.contains(2)) {
+                throw new IllegalArgumentException("--connect loads a server that runs elsewhere: --processes 2 / --server-jvm do not apply");
+            }
+        } else if (processes.contains(1) && load.specs().stream().anyMatch(s -> s.channels() > 4000)) {
+            System.err.println("note: over 4000 channels at once: every server runs in a second JVM "
                     + "(each process may open 20000 files)");
+            processes = List.of(2);
         }
         String command = "harness " + String.join(" ", dev.tofu.stress.Main.lastArgs());
-        return new Session().run(title(), sys.systems, sys.transports, load,
-                Session.tofuServer(sys.connect, fork, sys.serverJvmOptions), ratios(), command);
-    }
-
-    static List<String> list(String... s) {
-        return List.of(s);
+        return new Session().run(title(), sys.systems, sys.transports, processes, sys.serverJvmOptions, load,
+                Session.tofuServer(sys.connect), ratios(), command);
     }
 }

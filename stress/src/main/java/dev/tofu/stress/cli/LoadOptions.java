@@ -14,7 +14,8 @@ import java.util.List;
  */
 public final class LoadOptions {
     @Option(names = "--workloads", split = ",", paramLabel = "W",
-            description = "Workloads to run, comma-separated: pingpong, pipeline, fanin, stream, churn, or all (default: ${DEFAULT-VALUE}).")
+            description = "Workloads to run, comma-separated: pingpong, pipeline, fanin, stream, churn, rate, idle, or all "
+                    + "(the first five; rate and idle only when named) (default: ${DEFAULT-VALUE}).")
     List<String> workloads = new ArrayList<>(List.of("all"));
 
     @Option(names = "--duration", paramLabel = "S", description = "Measured seconds per measurement (default: ${DEFAULT-VALUE}).")
@@ -44,7 +45,7 @@ public final class LoadOptions {
     int inFlight = 64;
 
     @Option(names = "--fanin-channels", paramLabel = "N",
-            description = "fanin: channels open at once, up to 10000 (over 4000 the tofu server runs in a second JVM) (default: ${DEFAULT-VALUE}).")
+            description = "fanin: channels open at once, up to 10000 (over 4000 every server runs in a second JVM) (default: ${DEFAULT-VALUE}).")
     int faninChannels = 1000;
 
     @Option(names = "--fanin-messages", paramLabel = "M", description = "fanin: round trips per channel (default: ${DEFAULT-VALUE}).")
@@ -68,7 +69,25 @@ public final class LoadOptions {
     @Option(names = "--churn-exchanges", paramLabel = "M", description = "churn: round trips per connection before it closes (default: ${DEFAULT-VALUE}).")
     int churnExchanges = 10;
 
-    @Option(names = "--out", paramLabel = "DIR", description = "Also write results.csv, results.json and results.png (latency percentiles and throughput per system) into DIR.")
+    @Option(names = "--rates", split = ",", paramLabel = "R",
+            description = "rate: offered rates to step through, messages/s over all channels, ascending; a system is not "
+                    + "offered more once it served under 90 %% of a rate (default: ${DEFAULT-VALUE}).")
+    List<Long> rates = new ArrayList<>(List.of(5_000L, 10_000L, 20_000L, 40_000L, 70_000L, 100_000L, 150_000L, 200_000L,
+            300_000L, 400_000L));
+
+    @Option(names = "--rate-channels", paramLabel = "N",
+            description = "rate: channels, one message in flight each, their send schedules staggered (default: ${DEFAULT-VALUE}).")
+    int rateChannels = 16;
+
+    @Option(names = "--idle-channels", paramLabel = "N", description = "idle: quiet channels open at once (default: ${DEFAULT-VALUE}).")
+    int idleChannels = 1000;
+
+    @Option(names = "--idle-seconds", paramLabel = "S", description = "idle: measured quiet seconds (default: ${DEFAULT-VALUE}).")
+    double idleSeconds = 10;
+
+    @Option(names = "--out", paramLabel = "DIR", description = "Also write results.csv, results.json, a chart per workload (chart-<workload>.png: latency percentiles, "
+                    + "throughput and CPU per message per system; rate: p50/p99/p99.9 against the offered rate) and all of them "
+                    + "in results.png into DIR.")
     Path out;
 
     @Option(names = "--no-progress", description = "No live progress line.")
@@ -102,7 +121,7 @@ public final class LoadOptions {
             String s = w.trim().toLowerCase(java.util.Locale.ROOT);
             if (s.equals("all")) {
                 for (Workload x : Workload.values()) {
-                    if (!chosen.contains(x)) {
+                    if (x != Workload.RATE && x != Workload.IDLE && !chosen.contains(x)) {
                         chosen.add(x);
                     }
                 }
@@ -112,7 +131,7 @@ public final class LoadOptions {
             try {
                 x = Workload.valueOf(s.toUpperCase(java.util.Locale.ROOT));
             } catch (IllegalArgumentException e) {
-                throw new IllegalArgumentException("unknown workload '" + w + "' (pingpong, pipeline, fanin, stream, churn, all)");
+                throw new IllegalArgumentException("unknown workload '" + w + "' (pingpong, pipeline, fanin, stream, churn, rate, idle, all)");
             }
             if (!chosen.contains(x)) {
                 chosen.add(x);
@@ -134,6 +153,13 @@ public final class LoadOptions {
                 case STREAM -> out.add(new LoadSpec(w, streamChannels, streamInFlight, streamSize,
                         Math.min(streamChunk, Math.min(streamSize, LoadSpec.MAX_CHUNK)), 0, wu, d));
                 case CHURN -> out.add(new LoadSpec(w, churnChannels, 1, size, size, churnExchanges, wu, d));
+                case RATE -> {
+                    for (long r : rates.stream().sorted().distinct().toList()) {
+                        out.add(new LoadSpec(w, rateChannels, 1, size, size, 0, wu, d, r));
+                    }
+                }
+                case IDLE -> out.add(new LoadSpec(w, idleChannels, 1, size, size, 1, Math.max(wu, 1000),
+                        Math.round(idleSeconds * 1000)));
             }
         }
         return out;

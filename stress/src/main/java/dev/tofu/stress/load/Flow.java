@@ -88,14 +88,22 @@ public final class Flow {
         return reply;
     }
 
-    /** Sends the next message (stream: the next chunk). */
+    /** Sends the next message (stream: the next chunk); its latency counts from now. */
     public void sendNext(Connection c) throws IOException {
+        sendNext(c, System.nanoTime());
+    }
+
+    /**
+     * Sends the next message with its latency counted from {@code origin} (System.nanoTime), which
+     * the rate workload sets to the intended send time when the system made the send late.
+     */
+    public void sendNext(Connection c, long origin) throws IOException {
         long seq = nextSeq++;
         int index = (int) ((seq - 1) % chunks);
         // chunks of equal size (within a byte), so none is too short to carry the sequence number
         int len = spec.size() / chunks + (index < spec.size() % chunks ? 1 : 0);
         boolean more = index < chunks - 1;
-        long now = System.nanoTime();
+        long now = origin;
         if (index == 0) {
             messageId = ++messageCounter;
             messageStart = now;

@@ -25,13 +25,15 @@ import java.util.List;
  * @param heapPerChannel   fanin: heap after GC per open channel in this JVM, bytes (NaN otherwise)
  * @param serverHeapPerChannel fanin with a forked server: the server JVM's, bytes (NaN otherwise)
  * @param allocPerMsg      bytes allocated by the whole JVM per echoed message while measuring
+ * @param cpuNanos         CPU time (user + system) while measuring, ns, of this JVM plus the server
+ *                         JVM when the server runs there; NaN when unknown
  * @param leaks            what leaked
  * @param problems         what went wrong, word for word
  */
 public record Result(String system, LoadSpec spec, long sent, long echoed, long returned, long lost,
                      long duplicated, long corrupted, long connectionErrors, long connects, long measuredMsgs,
                      long measuredBytes, double seconds, Histogram latency, double heapPerChannel,
-                     double serverHeapPerChannel, double allocPerMsg, List<String> leaks, List<String> problems) {
+                     double serverHeapPerChannel, double allocPerMsg, double cpuNanos, List<String> leaks, List<String> problems) {
 
     /** Messages neither echoed, corrupted, returned nor counted lost: must be 0. */
     public long unaccounted() {
@@ -54,6 +56,16 @@ public record Result(String system, LoadSpec spec, long sent, long echoed, long 
         return seconds > 0 ? measuredBytes / seconds / 1e6 : 0;
     }
 
+    /** CPU per echoed message while measuring, µs, both processes (NaN when unknown). */
+    public double cpuMicrosPerMsg() {
+        return Cpu.microsPerMessage(cpuNanos, measuredMsgs);
+    }
+
+    /** CPU while measuring in percent of one core, both processes (NaN when unknown). */
+    public double cpuPercentOfCore() {
+        return Cpu.percentOfCore(cpuNanos, seconds);
+    }
+
     /** A latency percentile in microseconds (NaN when nothing was recorded). */
     public double micros(double percentile) {
         if (latency.getTotalCount() == 0) {
@@ -67,7 +79,7 @@ public record Result(String system, LoadSpec spec, long sent, long echoed, long 
         Result f = rounds.get(0);
         Histogram h = new Histogram(3);
         long sent = 0, echoed = 0, returned = 0, lost = 0, dup = 0, cor = 0, err = 0, con = 0, mm = 0, mb = 0;
-        double sec = 0, heap = 0, sheap = 0, alloc = 0;
+        double sec = 0, heap = 0, sheap = 0, alloc = 0, cpu = 0;
         int heapN = 0, sheapN = 0, allocN = 0;
         List<String> leaks = new ArrayList<>();
         List<String> problems = new ArrayList<>();
@@ -96,11 +108,12 @@ public record Result(String system, LoadSpec spec, long sent, long echoed, long 
                 alloc += r.allocPerMsg * r.measuredMsgs;
                 allocN += (int) Math.min(Integer.MAX_VALUE, r.measuredMsgs);
             }
+            cpu += r.cpuNanos; // NaN in any round: NaN
             leaks.addAll(r.leaks);
             problems.addAll(r.problems);
         }
         return new Result(f.system, f.spec, sent, echoed, returned, lost, dup, cor, err, con, mm, mb, sec, h,
                 heapN == 0 ? Double.NaN : heap / heapN, sheapN == 0 ? Double.NaN : sheap / sheapN,
-                allocN == 0 ? Double.NaN : alloc / allocN, leaks, problems);
+                allocN == 0 ? Double.NaN : alloc / allocN, cpu, leaks, problems);
     }
 }

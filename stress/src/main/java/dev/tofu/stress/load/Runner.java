@@ -1,9 +1,8 @@
 package dev.tofu.stress.load;
 
 import dev.tofu.stress.sys.Connection;
-import dev.tofu.stress.sys.EchoSystem;
 import dev.tofu.stress.sys.Reply;
-import dev.tofu.stress.sys.TofuSystem;
+import dev.tofu.stress.sys.SystemUnderTest;
 import org.HdrHistogram.Histogram;
 
 import java.io.IOException;
@@ -16,6 +15,7 @@ import java.util.concurrent.Semaphore;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.locks.LockSupport;
 
 /**
  * Runs one measurement of one system: starts the driver threads (one per connection, from the
@@ -38,7 +38,7 @@ public final class Runner {
     }
 
     /** Runs {@code spec} on {@code system} (already started). */
-    public Result run(EchoSystem system, LoadSpec spec) throws Exception {
+    public Result run(SystemUnderTest system, LoadSpec spec) throws Exception {
         system.prepare(spec.channels(), spec.inFlight(), spec.chunk());
         Stats st = new Stats();
         progress.show(spec.label() + " " + system.label(), st);
@@ -48,6 +48,8 @@ public final class Runner {
                 case PINGPONG, PIPELINE, STREAM -> steady(system, spec, st);
                 case CHURN -> churn(system, spec, st);
                 case FANIN -> fanin(system, spec, st);
+                case RATE -> rate(system, spec, st);
+                case IDLE -> idle(system, spec, st);
             };
         } finally {
             progress.show(null, null);
@@ -57,15 +59,22 @@ public final class Runner {
         return new Result(system.label(), spec, st.sent.sum(), st.echoed.sum(), st.returned.sum(), st.lost.sum(),
                 st.duplicated.sum(), st.corrupted.sum(), st.connectionErrors.sum(), st.connects.sum(),
                 st.measuredMsgs.sum(), st.measuredBytes.sum(), m.seconds, h, m.heapPerChannel,
-                m.serverHeapPerChannel, m.allocPerMsg, leaks, st.problems());
+                m.serverHeapPerChannel, m.allocPerMsg, m.cpuNanos, leaks, st.problems());
     }
 
-    private record Measured(double seconds, double heapPerChannel, double serverHeapPerChannel, double allocPerMsg) {
+    /**
+     * What a workload measured besides the counters.
+     *
+     * @param cpuNanos CPU time of every process involved (both JVMs when the server is forked)
+     *                 during the measured interval, ns; NaN when unknown
+     */
+    private record Measured(double seconds, double heapPerChannel, double serverHeapPerChannel, double allocPerMsg,
+                            double cpuNanos) {
     }
 
     // ---- pingpong, pipeline, stream ----------------------------------------------------------
 
-    private Measured steady(EchoSystem system, LoadSpec spec, Stats st) throws InterruptedException {
+    private Measured steady(SystemUnderTest system, LoadSpec spec, Stats st) throws InterruptedException {
         AtomicBoolean stop = new AtomicBoolean();
         CountDownLatch connected = new CountDownLatch(spec.channels());
         CountDownLatch go = new CountDownLatch(1);
@@ -97,19 +106,22 @@ public final class Runner {
         st.resetLatency();
         long alloc0 = allocatedBytes();
         long msgs0 = st.measuredMsgs.sum();
+        long cpu0 = system.cpuNanos();
         long t0 = System.nanoTime();
         st.measuring = true;
         Thread.sleep(spec.durationMillis());
         st.measuring = false;
         long t1 = System.nanoTime();
+        long cpu1 = system.cpuNanos();
         long alloc1 = allocatedBytes();
         stop.set(true);
         finish(drivers, conns, st);
         long msgs = st.measuredMsgs.sum() - msgs0; // exact once every flow has ended and added its counts
-        return new Measured((t1 - t0) / 1e9, Double.NaN, Double.NaN, alloc0 < 0 || msgs == 0 ? Double.NaN : (alloc1 - alloc0) / (double) msgs);
+        return new Measured((t1 - t0) / 1e9, Double.NaN, Double.NaN, alloc0 < 0 || msgs == 0 ? Double.NaN : (alloc1 - alloc0) / (double) msgs,
+                Cpu.between(cpu0, cpu1));
     }
 
-    private static Connection connect(EchoSystem system, Stats st, Semaphore connecting, int id) {
+    private static Connection connect(SystemUnderTest system, Stats st, Semaphore connecting, int id) {
         connecting.acquireUninterruptibly();
         try {
             Connection c = system.connect();
@@ -214,9 +226,184 @@ public final class Runner {
         }
     }
 
+    // ---- rate --------------------------------------------------------------------------------
+
+    /**
+     * The open-loop workload: every channel sends on its own {@link Pacing} schedule (the channels'
+     * schedules staggered evenly), one message in flight, whatever the replies do. The schedules
+     * start anew when the measured interval starts, so a backlog from the warm-up (a cold JIT) is
+     * dropped, not charged to the measurement.
+     */
+    private Measured rate(SystemUnderTest system, LoadSpec spec, Stats st) throws InterruptedException {
+        AtomicBoolean stop = new AtomicBoolean();
+        CountDownLatch connected = new CountDownLatch(spec.channels());
+        java.util.concurrent.atomic.AtomicLong epoch = new java.util.concurrent.atomic.AtomicLong();
+        CountDownLatch go = new CountDownLatch(1);
+        List<Connection> conns = new CopyOnWriteArrayList<>();
+        List<Thread> drivers = new ArrayList<>();
+        ThreadFactory tf = system.driverThreads();
+        Semaphore connecting = new Semaphore(CONNECT_CONCURRENCY);
+        for (int i = 0; i < spec.channels(); i++) {
+            int id = i;
+            Thread t = tf.newThread(() -> {
+                Connection c = connect(system, st, connecting, id);
+                connected.countDown();
+                if (c == null) {
+                    return;
+                }
+                conns.add(c);
+                await(go);
+                Flow f = new Flow(st, spec, 0x7a7e_0000L + id, system.label() + " conn " + id);
+                pace(c, f, spec, id, epoch, st, stop);
+            });
+            drivers.add(t);
+            t.start();
+        }
+        if (!connected.await(120, TimeUnit.SECONDS)) {
+            st.problem("connections not open within 120 s");
+        }
+        epoch.set(System.nanoTime() + 1_000_000);
+        go.countDown();
+        Thread.sleep(spec.warmupMillis());
+        st.resetLatency();
+        long msgs0 = st.measuredMsgs.sum();
+        long alloc0 = allocatedBytes();
+        long cpu0 = system.cpuNanos();
+        long t0 = System.nanoTime();
+        epoch.set(t0); // every schedule starts anew: what the warm-up left behind is not sent
+        st.measuring = true;
+        Thread.sleep(spec.durationMillis());
+        st.measuring = false;
+        long t1 = System.nanoTime();
+        long cpu1 = system.cpuNanos();
+        long alloc1 = allocatedBytes();
+        stop.set(true);
+        finish(drivers, conns, st);
+        long msgs = st.measuredMsgs.sum() - msgs0;
+        return new Measured((t1 - t0) / 1e9, Double.NaN, Double.NaN, alloc0 < 0 || msgs == 0 ? Double.NaN : (alloc1 - alloc0) / (double) msgs,
+                Cpu.between(cpu0, cpu1));
+    }
+
+    /**
+     * One channel of the rate workload: send at each intended time (at once when late), wait for
+     * the reply; a new {@code epoch} restarts the schedule.
+     */
+    private static void pace(Connection c, Flow f, LoadSpec spec, int id, java.util.concurrent.atomic.AtomicLong epoch,
+                             Stats st, AtomicBoolean stop) {
+        Reply r = f.reply();
+        double interval = spec.intervalNanos();
+        long stagger = Math.round(id * interval / spec.channels());
+        try {
+            long from = epoch.get();
+            Pacing p = new Pacing(from + stagger, interval);
+            long previousReply = p.intended(0);
+            for (long i = 0; !stop.get(); i++) {
+                if (epoch.get() != from) {
+                    from = epoch.get();
+                    p = new Pacing(from + stagger, interval);
+                    i = 0;
+                }
+                long intended = p.intended(i);
+                long now;
+                while ((now = System.nanoTime()) - intended < 0 && !stop.get()) {
+                    LockSupport.parkNanos(intended - now);
+                }
+                if (stop.get()) {
+                    break;
+                }
+                f.sendNext(c, Pacing.origin(intended, previousReply, now));
+                if (!awaitReply(c, f, r, st)) {
+                    break;
+                }
+                previousReply = System.nanoTime();
+            }
+            c.close(f::onReply); // nothing in flight unless a reply stalled: endLost counts it
+            f.endLost("no reply before the connection closed");
+        } catch (IOException | RuntimeException e) {
+            st.connectionErrors.increment();
+            st.problem("connection failed: " + e);
+            c.abort();
+            f.endLost("connection failed: " + e.getMessage());
+        }
+    }
+
+    /** Waits until nothing is in flight; false (a problem noted) after 30 s without a reply. */
+    private static boolean awaitReply(Connection c, Flow f, Reply r, Stats st) throws IOException {
+        long deadline = System.nanoTime() + STALL_NANOS;
+        while (f.inFlight > 0) {
+            if (System.nanoTime() - deadline > 0) {
+                st.problem("no reply for 30 s with " + f.inFlight + " in flight");
+                return false;
+            }
+            if (c.receive(r, RECEIVE_NANOS)) {
+                f.onReply(r);
+            }
+        }
+        return true;
+    }
+
+    // ---- idle --------------------------------------------------------------------------------
+
+    /**
+     * N channels open at once, one round trip each (so each is known to carry messages), then quiet
+     * for the measured time: the CPU they cost while nothing happens (after a warm-up pause in
+     * which spins and timers of the last exchange run out).
+     */
+    private Measured idle(SystemUnderTest system, LoadSpec spec, Stats st) throws InterruptedException {
+        int n = spec.channels();
+        CountDownLatch exchanged = new CountDownLatch(n);
+        CountDownLatch release = new CountDownLatch(1);
+        List<Connection> conns = new CopyOnWriteArrayList<>();
+        List<Thread> drivers = new ArrayList<>(n);
+        ThreadFactory tf = system.driverThreads();
+        Semaphore connecting = new Semaphore(CONNECT_CONCURRENCY);
+        LoadSpec one = new LoadSpec(spec.workload(), n, 1, spec.size(), spec.chunk(), 1, 0, 0);
+        for (int i = 0; i < n; i++) {
+            int id = i;
+            Thread t = tf.newThread(() -> {
+                Connection c = connect(system, st, connecting, id);
+                if (c == null) {
+                    exchanged.countDown();
+                    return;
+                }
+                conns.add(c);
+                Flow f = new Flow(st, one, 0x1d1e_0000L + id, system.label() + " conn " + id);
+                try {
+                    f.sendNext(c);
+                    awaitReply(c, f, f.reply(), st);
+                    f.publish();
+                    exchanged.countDown();
+                    await(release); // quiet until the measurement is over
+                    c.close(f::onReply);
+                    f.endLost("no reply before the connection closed");
+                } catch (IOException | RuntimeException e) {
+                    st.connectionErrors.increment();
+                    st.problem("idle conn " + id + " failed: " + e);
+                    c.abort();
+                    f.endLost("connection failed");
+                    exchanged.countDown();
+                }
+            });
+            drivers.add(t);
+            t.start();
+        }
+        if (!exchanged.await(300, TimeUnit.SECONDS)) {
+            st.problem("not every idle channel connected and exchanged within 300 s");
+        }
+        Thread.sleep(spec.warmupMillis());
+        long cpu0 = system.cpuNanos();
+        long t0 = System.nanoTime();
+        Thread.sleep(spec.durationMillis());
+        long t1 = System.nanoTime();
+        long cpu1 = system.cpuNanos();
+        release.countDown();
+        finish(drivers, conns, st);
+        return new Measured((t1 - t0) / 1e9, Double.NaN, Double.NaN, Double.NaN, Cpu.between(cpu0, cpu1));
+    }
+
     // ---- churn -------------------------------------------------------------------------------
 
-    private Measured churn(EchoSystem system, LoadSpec spec, Stats st) throws InterruptedException {
+    private Measured churn(SystemUnderTest system, LoadSpec spec, Stats st) throws InterruptedException {
         AtomicBoolean stop = new AtomicBoolean();
         List<Connection> conns = new CopyOnWriteArrayList<>();
         List<Thread> drivers = new ArrayList<>();
@@ -246,24 +433,27 @@ public final class Runner {
         st.resetLatency();
         long alloc0 = allocatedBytes();
         long msgs0 = st.measuredMsgs.sum();
+        long cpu0 = system.cpuNanos();
         long t0 = System.nanoTime();
         st.measuring = true;
         Thread.sleep(spec.durationMillis());
         st.measuring = false;
         long t1 = System.nanoTime();
+        long cpu1 = system.cpuNanos();
         long alloc1 = allocatedBytes();
         stop.set(true);
         finish(drivers, conns, st);
         long msgs = st.measuredMsgs.sum() - msgs0; // exact once every flow has ended and added its counts
-        return new Measured((t1 - t0) / 1e9, Double.NaN, Double.NaN, alloc0 < 0 || msgs == 0 ? Double.NaN : (alloc1 - alloc0) / (double) msgs);
+        return new Measured((t1 - t0) / 1e9, Double.NaN, Double.NaN, alloc0 < 0 || msgs == 0 ? Double.NaN : (alloc1 - alloc0) / (double) msgs,
+                Cpu.between(cpu0, cpu1));
     }
 
     // ---- fanin -------------------------------------------------------------------------------
 
-    private Measured fanin(EchoSystem system, LoadSpec spec, Stats st) throws InterruptedException {
+    private Measured fanin(SystemUnderTest system, LoadSpec spec, Stats st) throws InterruptedException {
         int n = spec.channels();
         long heap0 = heapAfterGc();
-        long serverHeap0 = system instanceof TofuSystem ts ? ts.remoteHeapAfterGc() : -1;
+        long serverHeap0 = system.serverHeapAfterGc();
         CountDownLatch connected = new CountDownLatch(n);
         CountDownLatch go = new CountDownLatch(1);
         CountDownLatch exchanged = new CountDownLatch(n);
@@ -331,6 +521,7 @@ public final class Runner {
         progress.println(String.format("  %s %s: %d channels connected in %.1f s", spec.label(), system.label(),
                 st.connects.sum(), connectSeconds));
         long alloc0 = allocatedBytes();
+        long cpu0 = system.cpuNanos();
         long t0 = System.nanoTime();
         st.measuring = true;
         go.countDown();
@@ -339,17 +530,19 @@ public final class Runner {
         }
         st.measuring = false;
         long t1 = System.nanoTime();
+        long cpu1 = system.cpuNanos();
         long alloc1 = allocatedBytes();
         long open = st.connects.sum();
         long heap1 = heapAfterGc();
-        long serverHeap1 = serverHeap0 >= 0 ? ((TofuSystem) system).remoteHeapAfterGc() : -1;
+        long serverHeap1 = serverHeap0 >= 0 ? system.serverHeapAfterGc() : -1;
         release.countDown();
         stop.set(true);
         finish(drivers, conns, st);
         long msgs = st.measuredMsgs.sum();
         return new Measured((t1 - t0) / 1e9, open == 0 ? Double.NaN : (heap1 - heap0) / (double) open,
                 serverHeap0 < 0 || serverHeap1 < 0 || open == 0 ? Double.NaN : (serverHeap1 - serverHeap0) / (double) open,
-                msgs == 0 || alloc0 < 0 ? Double.NaN : (alloc1 - alloc0) / (double) msgs);
+                msgs == 0 || alloc0 < 0 ? Double.NaN : (alloc1 - alloc0) / (double) msgs,
+                Cpu.between(cpu0, cpu1));
     }
 
     // ---- helpers -----------------------------------------------------------------------------

@@ -19,7 +19,7 @@ public final class Report {
     private Report() {
     }
 
-    /** The tofu row a result is compared with: same workload, same transport. */
+    /** The tofu row a result is compared with: same workload, same transport, server in the same place. */
     public static Result reference(List<Result> all, Result r) {
         String transport = r.system().substring(r.system().indexOf('/') + 1);
         for (Result x : all) {
@@ -38,7 +38,7 @@ public final class Report {
             head.add("tofu p50 ÷");
             head.add("tofu rate ÷");
         }
-        head.addAll(List.of("alloc B/msg", "heap B/ch", "sent", "lost/dup/bad", "returned", "check"));
+        head.addAll(List.of("cpu us/msg", "cpu %core", "alloc B/msg", "heap B/ch", "sent", "lost/dup/bad", "returned", "check"));
         List<List<String>> rows = new ArrayList<>();
         for (Result r : results) {
             List<String> row = new ArrayList<>();
@@ -59,6 +59,8 @@ public final class Report {
                     row.add(ratio(t.rate(), r.rate()));
                 }
             }
+            row.add(num(r.cpuMicrosPerMsg()));
+            row.add(Double.isNaN(r.cpuPercentOfCore()) ? "" : String.format(Locale.ROOT, "%.2f", r.cpuPercentOfCore()));
             row.add(Double.isNaN(r.allocPerMsg()) ? "" : String.format(Locale.ROOT, "%,.0f", r.allocPerMsg()));
             row.add(heap(r));
             row.add(String.format(Locale.ROOT, "%,d", r.sent()));
@@ -145,23 +147,26 @@ public final class Report {
     /** Writes results.csv and results.json into {@code dir}. */
     public static void files(Path dir, List<Result> results, String machine, String command) throws IOException {
         Files.createDirectories(dir);
-        StringBuilder csv = new StringBuilder("workload,system,channels,in_flight,size,msgs_per_s,mb_per_s,p50_us,p90_us,"
-                + "p99_us,p999_us,max_us,alloc_b_per_msg,heap_b_per_channel,server_heap_b_per_channel,sent,echoed,"
+        StringBuilder csv = new StringBuilder("workload,system,processes,channels,in_flight,size,offered_rate,msgs_per_s,mb_per_s,p50_us,p90_us,"
+                + "p99_us,p999_us,max_us,cpu_us_per_msg,cpu_pct_core,alloc_b_per_msg,heap_b_per_channel,server_heap_b_per_channel,sent,echoed,"
                 + "returned,lost,duplicated,corrupted,connection_errors,ok\n");
         StringBuilder json = new StringBuilder("{\n  \"machine\": " + q(machine) + ",\n  \"command\": " + q(command)
                 + ",\n  \"results\": [\n");
         for (int i = 0; i < results.size(); i++) {
             Result r = results.get(i);
-            csv.append(String.join(",", q(r.spec().label()), r.system(), "" + r.spec().channels(), "" + r.spec().inFlight(),
-                    "" + r.spec().size(), f(r.rate()), f(r.megabytesPerSecond()), f(r.micros(50)), f(r.micros(90)),
-                    f(r.micros(99)), f(r.micros(99.9)), f(r.micros(100)), f(r.allocPerMsg()), f(r.heapPerChannel()),
+            csv.append(String.join(",", q(r.spec().label()), r.system(), "" + processes(r), "" + r.spec().channels(),
+                    "" + r.spec().inFlight(), "" + r.spec().size(), "" + r.spec().offeredRate(), f(r.rate()),
+                    f(r.megabytesPerSecond()), f(r.micros(50)), f(r.micros(90)), f(r.micros(99)), f(r.micros(99.9)),
+                    f(r.micros(100)), f(r.cpuMicrosPerMsg()), f(r.cpuPercentOfCore()), f(r.allocPerMsg()), f(r.heapPerChannel()),
                     f(r.serverHeapPerChannel()), "" + r.sent(), "" + r.echoed(), "" + r.returned(), "" + r.lost(),
                     "" + r.duplicated(), "" + r.corrupted(), "" + r.connectionErrors(), "" + r.ok())).append('\n');
             json.append("    {\"workload\": ").append(q(r.spec().label()))
                     .append(", \"system\": ").append(q(r.system()))
+                    .append(", \"processes\": ").append(processes(r))
                     .append(", \"channels\": ").append(r.spec().channels())
                     .append(", \"in_flight\": ").append(r.spec().inFlight())
                     .append(", \"size\": ").append(r.spec().size())
+                    .append(", \"offered_rate\": ").append(r.spec().offeredRate())
                     .append(", \"msgs_per_s\": ").append(j(r.rate()))
                     .append(", \"mb_per_s\": ").append(j(r.megabytesPerSecond()))
                     .append(", \"latency_us\": {\"p50\": ").append(j(r.micros(50)))
@@ -169,6 +174,8 @@ public final class Report {
                     .append(", \"p99\": ").append(j(r.micros(99)))
                     .append(", \"p99.9\": ").append(j(r.micros(99.9)))
                     .append(", \"max\": ").append(j(r.micros(100))).append('}')
+                    .append(", \"cpu_us_per_msg\": ").append(j(r.cpuMicrosPerMsg()))
+                    .append(", \"cpu_pct_core\": ").append(j(r.cpuPercentOfCore()))
                     .append(", \"alloc_b_per_msg\": ").append(j(r.allocPerMsg()))
                     .append(", \"heap_b_per_channel\": ").append(j(r.heapPerChannel()))
                     .append(", \"server_heap_b_per_channel\": ").append(j(r.serverHeapPerChannel()))
@@ -185,6 +192,11 @@ public final class Report {
         json.append("  ]\n}\n");
         Files.writeString(dir.resolve("results.csv"), csv, StandardCharsets.UTF_8);
         Files.writeString(dir.resolve("results.json"), json, StandardCharsets.UTF_8);
+    }
+
+    /** 2 when the row's server ran in the second JVM, else 1. */
+    static int processes(Result r) {
+        return r.system().endsWith(dev.tofu.stress.sys.SystemUnderTest.FORKED_SUFFIX) ? 2 : 1;
     }
 
     private static String f(double v) {

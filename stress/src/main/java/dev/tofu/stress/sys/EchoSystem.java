@@ -5,14 +5,16 @@ import java.util.List;
 import java.util.concurrent.ThreadFactory;
 
 /**
- * A system under test: an echo server plus the clients that load it, over one transport. The
- * harness runs every workload through this interface, so adding a system to {@code compare} means
- * writing one implementation and registering it in {@link Systems}.
+ * A system under test, as two halves: its echo server ({@link #newServer()}, an {@link EchoServer})
+ * and the clients that load it (this interface's other methods). The harness puts the server half
+ * in its own JVM or in a second one ({@link SystemUnderTest}) and hands the client half the server's
+ * endpoint ({@link #attach}); adding a system to {@code compare} means writing one implementation
+ * and registering it in {@link Systems}, and it runs in one or two processes alike.
  *
- * <p>Life cycle, all from the harness's control thread: {@link #start()} once (start the embedded
- * server or attach to a remote one), then for each measurement {@link #prepare}, any number of
- * {@link #connect()} calls from driver threads, {@link #leaks} after every connection closed; at the
- * end {@link #close()}.
+ * <p>Life cycle of the client half, from the harness's control thread: {@link #attach} (again when
+ * the server's endpoint changes), then for each measurement {@link #prepare}, any number of
+ * {@link #connect()} calls from driver threads, {@link #leaks} after every connection closed; at
+ * the end {@link #close()}.
  */
 public interface EchoSystem extends AutoCloseable {
     /** The system's short name, the same for both transports ("tofu", "raw-vt", "jeromq"). */
@@ -21,17 +23,28 @@ public interface EchoSystem extends AutoCloseable {
     /** The transport. */
     Transport transport();
 
-    /** "name/transport", the key in tables and files. */
+    /** "name/transport", the key in tables and files (and what the server JVM is told to start). */
     default String label() {
         return name() + "/" + transport().label();
     }
 
-    /** Starts the echo server (or attaches to a remote one). */
-    void start() throws Exception;
+    /**
+     * Why this system cannot run on this machine (a native transport missing), or null when it can;
+     * runs that chose it by a name or "all" skip it with a note, one that named its label fails.
+     */
+    default String unavailable() {
+        return null;
+    }
+
+    /** A new, not yet started server half of this system. */
+    EchoServer newServer();
+
+    /** Points the client half at a server's endpoint (from {@link EchoServer#start} or {@link EchoServer#prepare}). */
+    void attach(String endpoint) throws Exception;
 
     /**
-     * Called before each measurement with its shape, so the system can size pools or pick a socket
-     * pattern (JeroMQ uses REQ/REP for one in flight, DEALER/ROUTER otherwise).
+     * Client side, before each measurement, with its shape, so the system can size pools or pick a
+     * socket pattern (JeroMQ uses REQ/REP for one in flight, DEALER/ROUTER otherwise).
      *
      * @param connections how many connections will be open at once
      * @param inFlight    messages in flight per connection
@@ -46,20 +59,12 @@ public interface EchoSystem extends AutoCloseable {
     /** The threads that run one connection's driver each (virtual or platform, as the system is meant to be used). */
     ThreadFactory driverThreads();
 
-    /**
-     * After every connection of a measurement closed: what leaked (open channels, engine threads,
-     * pooled messages, server connections), waiting up to {@code waitMillis} for things to settle.
-     *
-     * @return one line per leak; empty when clean
-     */
-    List<String> leaks(long waitMillis);
-
-    /** Extra numbers for reports (pool sizes, server counts); may be empty. */
-    default String stats() {
-        return "";
+    /** Client-side leaks after every connection of a measurement closed; empty when clean. */
+    default List<String> leaks(long waitMillis) {
+        return List.of();
     }
 
-    /** Stops the server and frees everything. */
+    /** Frees the client half. */
     @Override
     void close();
 }

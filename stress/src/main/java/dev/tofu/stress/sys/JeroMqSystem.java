@@ -24,15 +24,11 @@ public final class JeroMqSystem implements EchoSystem {
     private static final long PROBE_WAIT_MS = 2000;
     private static final int PROBE_ATTEMPTS = 5;
 
-    private ZContext serverContext;
     private ZContext clientContext;
-    private final List<Thread> serverThreads = new ArrayList<>();
-    private volatile boolean running = true;
-    private int repPort;
-    private int routerPort;
+    private volatile int repPort;
+    private volatile int routerPort;
     private volatile boolean dealer;
     private volatile int maxPayload = 65535;
-    private final java.util.Queue<String> serverErrors = new java.util.concurrent.ConcurrentLinkedQueue<>();
 
     @Override
     public String name() {
@@ -45,96 +41,146 @@ public final class JeroMqSystem implements EchoSystem {
     }
 
     @Override
-    public void start() {
-        serverContext = new ZContext(1);
-        clientContext = new ZContext(1); // the server sockets come with each measurement's prepare()
+    public EchoServer newServer() {
+        return new Server();
     }
 
-    /** A fresh REP and ROUTER socket on new ports, each served by a thread of its own. */
-    private void startServers() {
-        running = true;
-        ZMQ.Socket rep = serverContext.createSocket(SocketType.REP);
-        repPort = rep.bindToRandomPort("tcp://127.0.0.1");
-        ZMQ.Socket router = serverContext.createSocket(SocketType.ROUTER);
-        router.setRouterMandatory(false);
-        routerPort = router.bindToRandomPort("tcp://127.0.0.1");
-        serverThreads.add(Thread.ofPlatform().daemon().name("jeromq-rep").start(() -> serveRep(rep)));
-        serverThreads.add(Thread.ofPlatform().daemon().name("jeromq-router").start(() -> serveRouter(router)));
-    }
-
-    /** Ends the server threads; each closes its socket on the way out. */
-    private void stopServers() {
-        running = false;
-        for (Thread t : serverThreads) {
-            try {
-                t.join(5000);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
+    /** Endpoint: "REP-port,ROUTER-port" on 127.0.0.1 (new ones for every measurement, see {@link Server#prepare}). */
+    @Override
+    public void attach(String endpoint) {
+        if (clientContext == null) {
+            clientContext = new ZContext(1);
         }
-        serverThreads.clear();
-    }
-
-    private void serveRep(ZMQ.Socket s) {
-        s.setReceiveTimeOut(POLL_MS);
-        serve("REP", s, () -> {
-            byte[] m = s.recv(0);
-            if (m != null && !s.send(m, 0)) {
-                serverErrors.add("REP send failed: errno " + s.errno());
-            }
-        });
-    }
-
-    private void serveRouter(ZMQ.Socket s) {
-        s.setReceiveTimeOut(POLL_MS);
-        serve("ROUTER", s, () -> {
-            byte[] id = s.recv(0);
-            if (id == null) {
-                return;
-            }
-            byte[] m = s.recv(0);
-            if (!s.send(id, ZMQ.SNDMORE) || !s.send(m, 0)) {
-                serverErrors.add("ROUTER send failed: errno " + s.errno());
-            }
-        });
-    }
-
-    /**
-     * Runs a server loop until close. An error other than the context ending is noted (and
-     * reported by {@link #leaks}) and the loop goes on: a server thread that died silently used to
-     * leave every later client of the run waiting for replies that never came.
-     */
-    private void serve(String kind, ZMQ.Socket s, Runnable step) {
-        try {
-            while (running) {
-                try {
-                    step.run();
-                } catch (ZMQException e) {
-                    if (!running || e.getErrorCode() == ZMQ.Error.ETERM.getCode()) {
-                        return;
-                    }
-                    if (serverErrors.size() < 20) {
-                        serverErrors.add(kind + " server: " + e);
-                    }
-                    java.util.concurrent.locks.LockSupport.parkNanos(1_000_000L); // no hot loop on a lasting error
-                }
-            }
-        } finally {
-            s.close();
-        }
+        String[] p = endpoint.split(",");
+        repPort = Integer.parseInt(p[0]);
+        routerPort = Integer.parseInt(p[1]);
     }
 
     @Override
     public void prepare(int connections, int inFlight, int maxPayload) {
-        // Fresh server sockets for every measurement. Reusing one REP/ROUTER across the rounds of a
-        // compare run (each round connects new client sockets and destroys them with linger 0)
-        // made JeroMQ now and then never deliver a new connection's first requests: 3 of 10-12
-        // pingpong rounds lost their only request (the server never received it), and pipeline
-        // rounds lost their first 64. With fresh sockets, none in the same runs.
-        stopServers();
-        startServers();
         this.dealer = inFlight > 1;
         this.maxPayload = maxPayload;
+    }
+
+    /**
+     * The server half: a REP and a ROUTER socket, each served by a platform thread of its own, in
+     * a context with one I/O thread.
+     */
+    private static final class Server implements EchoServer {
+        private ZContext serverContext;
+        private final List<Thread> serverThreads = new ArrayList<>();
+        private volatile boolean running = true;
+        private final java.util.Queue<String> serverErrors = new java.util.concurrent.ConcurrentLinkedQueue<>();
+
+        @Override
+        public String start() {
+            serverContext = new ZContext(1);
+            return startServers(); // replaced by fresh sockets at each measurement's prepare()
+        }
+
+        /** A fresh REP and ROUTER socket on new ports, each served by a thread of its own; returns the endpoint. */
+        private String startServers() {
+            running = true;
+            ZMQ.Socket rep = serverContext.createSocket(SocketType.REP);
+            int repPort = rep.bindToRandomPort("tcp://127.0.0.1");
+            ZMQ.Socket router = serverContext.createSocket(SocketType.ROUTER);
+            router.setRouterMandatory(false);
+            int routerPort = router.bindToRandomPort("tcp://127.0.0.1");
+            serverThreads.add(Thread.ofPlatform().daemon().name("jeromq-rep").start(() -> serveRep(rep)));
+            serverThreads.add(Thread.ofPlatform().daemon().name("jeromq-router").start(() -> serveRouter(router)));
+            return repPort + "," + routerPort;
+        }
+
+        /** Ends the server threads; each closes its socket on the way out. */
+        private void stopServers() {
+            running = false;
+            for (Thread t : serverThreads) {
+                try {
+                    t.join(5000);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+            serverThreads.clear();
+        }
+
+        private void serveRep(ZMQ.Socket s) {
+            s.setReceiveTimeOut(POLL_MS);
+            serve("REP", s, () -> {
+                byte[] m = s.recv(0);
+                if (m != null && !s.send(m, 0)) {
+                    serverErrors.add("REP send failed: errno " + s.errno());
+                }
+            });
+        }
+
+        private void serveRouter(ZMQ.Socket s) {
+            s.setReceiveTimeOut(POLL_MS);
+            serve("ROUTER", s, () -> {
+                byte[] id = s.recv(0);
+                if (id == null) {
+                    return;
+                }
+                byte[] m = s.recv(0);
+                if (!s.send(id, ZMQ.SNDMORE) || !s.send(m, 0)) {
+                    serverErrors.add("ROUTER send failed: errno " + s.errno());
+                }
+            });
+        }
+
+        /**
+         * Runs a server loop until close. An error other than the context ending is noted (and
+         * reported by {@link #leaks}) and the loop goes on: a server thread that died silently used to
+         * leave every later client of the run waiting for replies that never came.
+         */
+        private void serve(String kind, ZMQ.Socket s, Runnable step) {
+            try {
+                while (running) {
+                    try {
+                        step.run();
+                    } catch (ZMQException e) {
+                        if (!running || e.getErrorCode() == ZMQ.Error.ETERM.getCode()) {
+                            return;
+                        }
+                        if (serverErrors.size() < 20) {
+                            serverErrors.add(kind + " server: " + e);
+                        }
+                        java.util.concurrent.locks.LockSupport.parkNanos(1_000_000L); // no hot loop on a lasting error
+                    }
+                }
+            } finally {
+                s.close();
+            }
+        }
+
+        /**
+         * Fresh server sockets for every measurement. Reusing one REP/ROUTER across the rounds of a
+         * compare run (each round connects new client sockets and destroys them with linger 0)
+         * made JeroMQ now and then never deliver a new connection's first requests: 3 of 10-12
+         * pingpong rounds lost their only request (the server never received it), and pipeline
+         * rounds lost their first 64. With fresh sockets, none in the same runs.
+         */
+        @Override
+        public String prepare(int connections, int inFlight, int maxPayload) {
+            stopServers();
+            return startServers();
+        }
+
+        @Override
+        public List<String> leaks(long waitMillis) {
+            List<String> problems = new ArrayList<>();
+            String e;
+            while ((e = serverErrors.poll()) != null) {
+                problems.add("jeromq: " + e);
+            }
+            return problems;
+        }
+
+        @Override
+        public void close() {
+            stopServers();
+            serverContext.close();
+        }
     }
 
     /**
@@ -191,23 +237,16 @@ public final class JeroMqSystem implements EchoSystem {
 
     @Override
     public List<String> leaks(long waitMillis) {
-        List<String> problems = new ArrayList<>();
-        int open = clientContext.getSockets().size();
-        if (open > 0) {
-            problems.add("jeromq: " + open + " client sockets still open");
-        }
-        String e;
-        while ((e = serverErrors.poll()) != null) {
-            problems.add("jeromq: " + e);
-        }
-        return problems;
+        int open = clientContext == null ? 0 : clientContext.getSockets().size();
+        return open > 0 ? List.of("jeromq: " + open + " client sockets still open") : List.of();
     }
 
     @Override
     public void close() {
-        stopServers();
-        clientContext.close();
-        serverContext.close();
+        if (clientContext != null) {
+            clientContext.close();
+            clientContext = null;
+        }
     }
 
     private final class ZmqConnection implements Connection {

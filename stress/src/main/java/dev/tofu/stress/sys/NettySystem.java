@@ -67,11 +67,9 @@ import java.util.function.Consumer;
 public final class NettySystem implements EchoSystem {
     private static final Object CLOSED = new Object();
 
-    private EventLoopGroup serverLoop;
     private EventLoopGroup clientLoop;
-    private Channel serverChannel;
-    private ChannelGroup serverChildren;
     private Bootstrap client;
+    private volatile InetSocketAddress target;
 
     @Override
     public String name() {
@@ -84,24 +82,61 @@ public final class NettySystem implements EchoSystem {
     }
 
     @Override
-    public void start() throws Exception {
-        serverLoop = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
-        clientLoop = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
-        serverChildren = new DefaultChannelGroup(GlobalEventExecutor.INSTANCE);
-        ServerBootstrap sb = new ServerBootstrap().group(serverLoop).channel(NioServerSocketChannel.class)
-                .option(ChannelOption.SO_BACKLOG, 4096)
-                .childOption(ChannelOption.TCP_NODELAY, true)
-                .childHandler(new ChannelInitializer<SocketChannel>() {
-                    @Override
-                    protected void initChannel(SocketChannel ch) {
-                        serverChildren.add(ch);
-                        ch.pipeline().addLast(new LengthFieldBasedFrameDecoder(1 << 20, 0, 4, 0, 0), new Echo());
-                    }
-                });
-        serverChannel = sb.bind(new InetSocketAddress("127.0.0.1", 0)).sync().channel();
-        client = new Bootstrap().group(clientLoop).channel(NioSocketChannel.class)
-                .option(ChannelOption.TCP_NODELAY, true)
-                .option(ChannelOption.SO_LINGER, 0);
+    public EchoServer newServer() {
+        return new Server();
+    }
+
+    /** Endpoint: the server's port on 127.0.0.1. */
+    @Override
+    public void attach(String endpoint) {
+        target = new InetSocketAddress("127.0.0.1", Integer.parseInt(endpoint));
+        if (clientLoop == null) {
+            clientLoop = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
+            client = new Bootstrap().group(clientLoop).channel(NioSocketChannel.class)
+                    .option(ChannelOption.TCP_NODELAY, true)
+                    .option(ChannelOption.SO_LINGER, 0);
+        }
+    }
+
+    /** The server half: one event loop, frames echoed as received, one flush per read. */
+    private static final class Server implements EchoServer {
+        private EventLoopGroup serverLoop;
+        private Channel serverChannel;
+        private ChannelGroup serverChildren;
+
+        @Override
+        public String start() throws Exception {
+            serverLoop = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
+            serverChildren = new DefaultChannelGroup(GlobalEventExecutor.INSTANCE);
+            ServerBootstrap sb = new ServerBootstrap().group(serverLoop).channel(NioServerSocketChannel.class)
+                    .option(ChannelOption.SO_BACKLOG, 4096)
+                    .childOption(ChannelOption.TCP_NODELAY, true)
+                    .childHandler(new ChannelInitializer<SocketChannel>() {
+                        @Override
+                        protected void initChannel(SocketChannel ch) {
+                            serverChildren.add(ch);
+                            ch.pipeline().addLast(new LengthFieldBasedFrameDecoder(1 << 20, 0, 4, 0, 0), new Echo());
+                        }
+                    });
+            serverChannel = sb.bind(new InetSocketAddress("127.0.0.1", 0)).sync().channel();
+            return Integer.toString(((InetSocketAddress) serverChannel.localAddress()).getPort());
+        }
+
+        @Override
+        public List<String> leaks(long waitMillis) {
+            long deadline = System.currentTimeMillis() + waitMillis;
+            while (System.currentTimeMillis() < deadline && !serverChildren.isEmpty()) {
+                EmbeddedTofuServer.sleep(20);
+            }
+            return serverChildren.isEmpty() ? List.of() : List.of("netty server: " + serverChildren.size() + " channels still open");
+        }
+
+        @Override
+        public void close() {
+            serverChannel.close().syncUninterruptibly();
+            serverChildren.close().syncUninterruptibly();
+            serverLoop.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
+        }
     }
 
     @ChannelHandler.Sharable
@@ -132,7 +167,7 @@ public final class NettySystem implements EchoSystem {
             }
         });
         try {
-            Channel ch = b.connect(serverChannel.localAddress()).sync().channel();
+            Channel ch = b.connect(target).sync().channel();
             return new NettyConnection(ch, in);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -148,20 +183,11 @@ public final class NettySystem implements EchoSystem {
     }
 
     @Override
-    public List<String> leaks(long waitMillis) {
-        long deadline = System.currentTimeMillis() + waitMillis;
-        while (System.currentTimeMillis() < deadline && !serverChildren.isEmpty()) {
-            EmbeddedTofuServer.sleep(20);
-        }
-        return serverChildren.isEmpty() ? List.of() : List.of("netty server: " + serverChildren.size() + " channels still open");
-    }
-
-    @Override
     public void close() {
-        serverChannel.close().syncUninterruptibly();
-        serverChildren.close().syncUninterruptibly();
-        clientLoop.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
-        serverLoop.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
+        if (clientLoop != null) {
+            clientLoop.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
+            clientLoop = null;
+        }
     }
 
     /**

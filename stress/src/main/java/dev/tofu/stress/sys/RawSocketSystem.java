@@ -28,12 +28,7 @@ import java.util.function.Consumer;
 public final class RawSocketSystem implements EchoSystem {
     private final Transport transport;
     private final boolean virtual;
-    private ServerSocketChannel server;
-    private SocketAddress target;
-    private Path udsPath;
-    private Thread acceptor;
-    private final Set<SocketChannel> serverSockets = ConcurrentHashMap.newKeySet();
-    private final AtomicInteger serverThreads = new AtomicInteger();
+    private volatile SocketAddress target;
     private volatile int maxPayload = 65535;
 
     /** @param virtual virtual threads on both sides, else platform threads */
@@ -58,63 +53,16 @@ public final class RawSocketSystem implements EchoSystem {
     }
 
     @Override
-    public void start() throws IOException {
-        if (transport == Transport.TCP) {
-            server = ServerSocketChannel.open(StandardProtocolFamily.INET);
-            server.bind(new InetSocketAddress("127.0.0.1", 0), 4096);
-            target = server.getLocalAddress();
-        } else {
-            udsPath = Path.of(System.getProperty("java.io.tmpdir"), "tofu-" + name() + "-" + ProcessHandle.current().pid()
-                    + "-" + System.nanoTime() % 100000 + ".sock");
-            Files.deleteIfExists(udsPath);
-            server = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
-            server.bind(UnixDomainSocketAddress.of(udsPath), 4096);
-            target = UnixDomainSocketAddress.of(udsPath);
-        }
-        ThreadFactory echoThreads = threads(name() + "-echo-");
-        acceptor = Thread.ofPlatform().daemon().name(name() + "-accept").start(() -> {
-            while (true) {
-                SocketChannel s;
-                try {
-                    s = server.accept();
-                } catch (IOException e) {
-                    return; // closed
-                }
-                try {
-                    if (transport == Transport.TCP) {
-                        s.setOption(StandardSocketOptions.TCP_NODELAY, true);
-                    }
-                } catch (IOException ignored) {
-                    // keep going without the option
-                }
-                serverSockets.add(s);
-                serverThreads.incrementAndGet();
-                echoThreads.newThread(() -> echo(s)).start();
-            }
-        });
+    public EchoServer newServer() {
+        return new Server();
     }
 
-    private void echo(SocketChannel s) {
-        ByteBuffer b = ByteBuffer.allocateDirect(16 * 1024);
-        try {
-            while (s.read(b) >= 0) {
-                b.flip();
-                while (b.hasRemaining()) {
-                    s.write(b);
-                }
-                b.clear();
-            }
-        } catch (IOException ignored) {
-            // reset by the client: done
-        } finally {
-            serverSockets.remove(s);
-            try {
-                s.close();
-            } catch (IOException ignored) {
-                // nothing to do
-            }
-            serverThreads.decrementAndGet();
-        }
+    /** Endpoints: "tcp:PORT" (on 127.0.0.1) or "uds:PATH". */
+    @Override
+    public void attach(String endpoint) {
+        target = endpoint.startsWith("tcp:")
+                ? new InetSocketAddress("127.0.0.1", Integer.parseInt(endpoint.substring(4)))
+                : UnixDomainSocketAddress.of(endpoint.substring(4));
     }
 
     @Override
@@ -144,31 +92,107 @@ public final class RawSocketSystem implements EchoSystem {
     }
 
     @Override
-    public List<String> leaks(long waitMillis) {
-        long deadline = System.currentTimeMillis() + waitMillis;
-        while (System.currentTimeMillis() < deadline && serverThreads.get() != 0) {
-            EmbeddedTofuServer.sleep(20);
-        }
-        List<String> out = new ArrayList<>();
-        if (serverThreads.get() != 0) {
-            out.add(name() + " server: " + serverThreads.get() + " connection threads still running");
-        }
-        return out;
+    public void close() {
+        // the client half holds nothing between measurements
     }
 
-    @Override
-    public void close() {
-        try {
-            server.close();
-            for (SocketChannel s : serverSockets) {
-                s.close();
-            }
-            if (udsPath != null) {
+    /** The byte echo: an acceptor thread and one echo thread per connection. */
+    private final class Server implements EchoServer {
+        private ServerSocketChannel server;
+        private Path udsPath;
+        private Thread acceptor;
+        private final Set<SocketChannel> serverSockets = ConcurrentHashMap.newKeySet();
+        private final AtomicInteger serverThreads = new AtomicInteger();
+
+        @Override
+        public String start() throws IOException {
+            String endpoint;
+            if (transport == Transport.TCP) {
+                server = ServerSocketChannel.open(StandardProtocolFamily.INET);
+                server.bind(new InetSocketAddress("127.0.0.1", 0), 4096);
+                endpoint = "tcp:" + ((InetSocketAddress) server.getLocalAddress()).getPort();
+            } else {
+                udsPath = Path.of(System.getProperty("java.io.tmpdir"), "tofu-" + name() + "-" + ProcessHandle.current().pid()
+                        + "-" + System.nanoTime() % 100000 + ".sock");
                 Files.deleteIfExists(udsPath);
+                server = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
+                server.bind(UnixDomainSocketAddress.of(udsPath), 4096);
+                endpoint = "uds:" + udsPath;
             }
-            acceptor.join(5000);
-        } catch (IOException | InterruptedException ignored) {
-            // best effort
+            ThreadFactory echoThreads = threads(name() + "-echo-");
+            acceptor = Thread.ofPlatform().daemon().name(name() + "-accept").start(() -> {
+                while (true) {
+                    SocketChannel s;
+                    try {
+                        s = server.accept();
+                    } catch (IOException e) {
+                        return; // closed
+                    }
+                    try {
+                        if (transport == Transport.TCP) {
+                            s.setOption(StandardSocketOptions.TCP_NODELAY, true);
+                        }
+                    } catch (IOException ignored) {
+                        // keep going without the option
+                    }
+                    serverSockets.add(s);
+                    serverThreads.incrementAndGet();
+                    echoThreads.newThread(() -> echo(s)).start();
+                }
+            });
+            return endpoint;
+        }
+
+        private void echo(SocketChannel s) {
+            ByteBuffer b = ByteBuffer.allocateDirect(16 * 1024);
+            try {
+                while (s.read(b) >= 0) {
+                    b.flip();
+                    while (b.hasRemaining()) {
+                        s.write(b);
+                    }
+                    b.clear();
+                }
+            } catch (IOException ignored) {
+                // reset by the client: done
+            } finally {
+                serverSockets.remove(s);
+                try {
+                    s.close();
+                } catch (IOException ignored) {
+                    // nothing to do
+                }
+                serverThreads.decrementAndGet();
+            }
+        }
+
+        @Override
+        public List<String> leaks(long waitMillis) {
+            long deadline = System.currentTimeMillis() + waitMillis;
+            while (System.currentTimeMillis() < deadline && serverThreads.get() != 0) {
+                EmbeddedTofuServer.sleep(20);
+            }
+            List<String> out = new ArrayList<>();
+            if (serverThreads.get() != 0) {
+                out.add(name() + " server: " + serverThreads.get() + " connection threads still running");
+            }
+            return out;
+        }
+
+        @Override
+        public void close() {
+            try {
+                server.close();
+                for (SocketChannel s : serverSockets) {
+                    s.close();
+                }
+                if (udsPath != null) {
+                    Files.deleteIfExists(udsPath);
+                }
+                acceptor.join(5000);
+            } catch (IOException | InterruptedException ignored) {
+                // best effort
+            }
         }
     }
 

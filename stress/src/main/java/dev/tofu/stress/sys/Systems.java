@@ -8,9 +8,10 @@ import java.util.function.Function;
 
 /**
  * The registry of systems the harness knows, by label ({@code name/transport}). To add a system to
- * {@code compare}: implement {@link EchoSystem} (server, {@link Connection}, driver threads, leak
- * check) and add one line to {@link #FACTORIES}; every workload, the tables, the CSV/JSON and the
- * charts pick it up, and {@code --systems} selects it.
+ * {@code compare}: implement {@link EchoSystem} (its {@link EchoServer} half, {@link Connection},
+ * driver threads, leak checks) and add one line to {@link #FACTORIES}; every workload, both server
+ * placements ({@code --processes}), the tables, the CSV/JSON and the charts pick it up, and
+ * {@code --systems} selects it. The server JVM of a two-process run finds the server half here by label.
  */
 public final class Systems {
     /** What a factory gets: the shared embedded tofu server, so tofu/tcp and tofu/uds use one. */
@@ -73,6 +74,10 @@ public final class Systems {
         FACTORIES.put("raw-pt/uds", c -> new RawSocketSystem(Transport.UDS, false));
         FACTORIES.put("jeromq/tcp", c -> new JeroMqSystem());
         FACTORIES.put("netty/tcp", c -> new NettySystem());
+        FACTORIES.put("grpc/tcp", c -> new GrpcSystem(Transport.TCP, false));
+        FACTORIES.put("grpc/uds", c -> new GrpcSystem(Transport.UDS, false));
+        FACTORIES.put("grpc-vt/tcp", c -> new GrpcSystem(Transport.TCP, true));
+        FACTORIES.put("grpc-vt/uds", c -> new GrpcSystem(Transport.UDS, true));
     }
 
     private Systems() {

@@ -30,8 +30,6 @@ import java.util.function.Consumer;
  */
 public final class TofuCallSystem implements EchoSystem {
     private final Transport transport;
-    private Reactor serverReactor;
-    private Server server;
     private Address target;
     private Reactor client;
     private int inFlight = 1;
@@ -51,15 +49,13 @@ public final class TofuCallSystem implements EchoSystem {
     }
 
     @Override
-    public void start() {
-        serverReactor = Reactor.create(TofuEchoServer.defaultOptions());
-        server = Server.builder(serverReactor)
-                .listen(transport == Transport.TCP ? Address.tcpServer("127.0.0.1", 0) : Address.udsServer(Path.of("")))
-                .onRequest(request -> request)
-                .maxConcurrency(1 << 20)
-                .maxConcurrencyPerChannel(4096)
-                .start();
-        target = server.addresses().get(0);
+    public EchoServer newServer() {
+        return new Half(transport);
+    }
+
+    @Override
+    public void attach(String endpoint) {
+        target = Address.parse(endpoint);
     }
 
     @Override
@@ -88,33 +84,27 @@ public final class TofuCallSystem implements EchoSystem {
     @Override
     public List<String> leaks(long waitMillis) {
         List<String> out = new ArrayList<>();
-        long deadline = System.currentTimeMillis() + waitMillis;
-        if (client != null) {
-            Engine e = (Engine) client.ampe();
-            while (System.currentTimeMillis() < deadline && (e.openChannels() != 0 || e.pool().outstanding() != 0)) {
-                EmbeddedTofuServer.sleep(20);
-            }
-            if (e.openChannels() != 0) {
-                out.add("client: " + e.openChannels() + " channels still open");
-            }
-            if (e.pool().outstanding() != 0) {
-                out.add("client: " + e.pool().outstanding() + " pooled messages not back in the pool");
-            }
-            client.close();
-            client = null;
-            while (System.currentTimeMillis() < deadline && e.liveEngineThreads() > 0) {
-                EmbeddedTofuServer.sleep(20);
-            }
-            if (e.liveEngineThreads() > 0) {
-                out.add("client engine threads alive after close: " + e.liveEngineThreads());
-            }
+        if (client == null) {
+            return out;
         }
-        Engine s = (Engine) serverReactor.ampe();
-        while (System.currentTimeMillis() < deadline && s.openChannels() != 1) {
+        long deadline = System.currentTimeMillis() + waitMillis;
+        Engine e = (Engine) client.ampe();
+        while (System.currentTimeMillis() < deadline && (e.openChannels() != 0 || e.pool().outstanding() != 0)) {
             EmbeddedTofuServer.sleep(20);
         }
-        if (s.openChannels() != 1) {
-            out.add("server: " + (s.openChannels() - 1) + " channels still open besides the listener");
+        if (e.openChannels() != 0) {
+            out.add("client: " + e.openChannels() + " channels still open");
+        }
+        if (e.pool().outstanding() != 0) {
+            out.add("client: " + e.pool().outstanding() + " pooled messages not back in the pool");
+        }
+        client.close();
+        client = null;
+        while (System.currentTimeMillis() < deadline && e.liveEngineThreads() > 0) {
+            EmbeddedTofuServer.sleep(20);
+        }
+        if (e.liveEngineThreads() > 0) {
+            out.add("client engine threads alive after close: " + e.liveEngineThreads());
         }
         return out;
     }
@@ -125,10 +115,48 @@ public final class TofuCallSystem implements EchoSystem {
             client.close();
             client = null;
         }
-        if (server != null) {
-            server.close();
-            serverReactor.close();
-            server = null;
+    }
+
+    /** The server half: a {@link Server} echoing every Request, on a reactor of its own. */
+    private static final class Half implements EchoServer {
+        private final Transport transport;
+        private Reactor reactor;
+        private Server server;
+
+        Half(Transport transport) {
+            this.transport = transport;
+        }
+
+        @Override
+        public String start() {
+            reactor = Reactor.create(TofuEchoServer.defaultOptions());
+            server = Server.builder(reactor)
+                    .listen(transport == Transport.TCP ? Address.tcpServer("127.0.0.1", 0) : Address.udsServer(Path.of("")))
+                    .onRequest(request -> request)
+                    .maxConcurrency(1 << 20)
+                    .maxConcurrencyPerChannel(4096)
+                    .start();
+            return server.addresses().get(0).value();
+        }
+
+        @Override
+        public List<String> leaks(long waitMillis) {
+            long deadline = System.currentTimeMillis() + waitMillis;
+            Engine s = (Engine) reactor.ampe();
+            while (System.currentTimeMillis() < deadline && s.openChannels() != 1) {
+                EmbeddedTofuServer.sleep(20);
+            }
+            return s.openChannels() == 1 ? List.of()
+                    : List.of("server: " + (s.openChannels() - 1) + " channels still open besides the listener");
+        }
+
+        @Override
+        public void close() {
+            if (server != null) {
+                server.close();
+                reactor.close();
+                server = null;
+            }
         }
     }
 

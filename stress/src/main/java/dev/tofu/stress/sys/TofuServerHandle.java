@@ -5,9 +5,9 @@ import dev.tofu.Address;
 import java.util.List;
 
 /**
- * Where a {@link TofuSystem}'s echo server lives: embedded in this JVM ({@link EmbeddedTofuServer})
- * or in a second JVM the harness started ({@link ForkedTofuServer}) or somewhere else entirely
- * ({@link #remote}).
+ * The tofu echo server a {@link TofuSystem}'s server half stands for: embedded in the JVM that runs
+ * the half ({@link EmbeddedTofuServer}; in the server JVM of a two-process run, that JVM) or run by
+ * someone else entirely ({@link #remote}, {@code --connect}).
  */
 public interface TofuServerHandle extends AutoCloseable {
     /** Starts the server if needed; idempotent. */
@@ -21,11 +21,6 @@ public interface TofuServerHandle extends AutoCloseable {
 
     /** Server-side leaks once every client closed (open channels besides listeners, pooled messages out). */
     List<String> leaks(long waitMillis);
-
-    /** The server JVM's heap after GC in bytes, if it is another JVM; -1 otherwise. */
-    default long remoteHeapAfterGc() {
-        return -1;
-    }
 
     /** Server counters for reports. */
     default String stats() {

@@ -26,7 +26,7 @@ public final class TofuSystem implements EchoSystem {
     private final String name;
     private final UnaryOperator<Options> tweak;
     private final boolean platformDrivers;
-    private Address target;
+    private Address target;        // control thread writes; drivers read after prepare
     private Reactor client;        // control thread writes; drivers read after prepare
 
     public TofuSystem(Transport transport, TofuServerHandle server) {
@@ -63,12 +63,13 @@ public final class TofuSystem implements EchoSystem {
     }
 
     @Override
-    public void start() throws Exception {
-        server.start();
-        target = server.address(transport);
-        if (target == null) {
-            throw new IllegalStateException("the tofu server has no " + transport.label() + " listener (with --connect, give an address for every transport of --transports)");
-        }
+    public EchoServer newServer() {
+        return new Half(server, transport);
+    }
+
+    @Override
+    public void attach(String endpoint) {
+        target = Address.parse(endpoint);
     }
 
     /** The options of the client reactor for a measurement of this shape. */
@@ -102,44 +103,31 @@ public final class TofuSystem implements EchoSystem {
     @Override
     public List<String> leaks(long waitMillis) {
         List<String> out = new ArrayList<>();
-        long deadline = System.currentTimeMillis() + waitMillis;
-        Engine clientEngine = client == null ? null : (Engine) client.ampe();
-        if (client != null) {
-            Engine e = (Engine) client.ampe();
-            while (System.currentTimeMillis() < deadline && (e.openChannels() != 0 || e.pool().outstanding() != 0)) {
-                EmbeddedTofuServer.sleep(20);
-            }
-            if (e.openChannels() != 0) {
-                out.add("client: " + e.openChannels() + " channels still open");
-            }
-            if (e.pool().outstanding() != 0) {
-                out.add("client: " + e.pool().outstanding() + " pooled messages not back in the pool");
-            }
-            client.close();
-            client = null;
+        if (client == null) {
+            return out;
         }
-        out.addAll(server.leaks(Math.max(100, deadline - System.currentTimeMillis())));
-        if (clientEngine != null) {
-            // this client reactor is closed: none of its threads may be left (the servers' own
-            // listeners are checked by server.leaks)
-            while (System.currentTimeMillis() < deadline && clientEngine.liveEngineThreads() > 0) {
-                EmbeddedTofuServer.sleep(20);
-            }
-            if (clientEngine.liveEngineThreads() > 0) {
-                out.add("client engine threads alive after close: " + clientEngine.liveEngineThreads());
-            }
+        long deadline = System.currentTimeMillis() + waitMillis;
+        Engine e = (Engine) client.ampe();
+        while (System.currentTimeMillis() < deadline && (e.openChannels() != 0 || e.pool().outstanding() != 0)) {
+            EmbeddedTofuServer.sleep(20);
+        }
+        if (e.openChannels() != 0) {
+            out.add("client: " + e.openChannels() + " channels still open");
+        }
+        if (e.pool().outstanding() != 0) {
+            out.add("client: " + e.pool().outstanding() + " pooled messages not back in the pool");
+        }
+        client.close();
+        client = null;
+        // this client reactor is closed: none of its threads may be left (the server's own
+        // listeners are checked by the server half)
+        while (System.currentTimeMillis() < deadline && e.liveEngineThreads() > 0) {
+            EmbeddedTofuServer.sleep(20);
+        }
+        if (e.liveEngineThreads() > 0) {
+            out.add("client engine threads alive after close: " + e.liveEngineThreads());
         }
         return out;
-    }
-
-    @Override
-    public String stats() {
-        return server.stats();
-    }
-
-    /** The server JVM's heap after GC, when the server runs in another JVM. */
-    public long remoteHeapAfterGc() {
-        return server.remoteHeapAfterGc();
     }
 
     @Override
@@ -148,6 +136,34 @@ public final class TofuSystem implements EchoSystem {
             client.close();
             client = null;
         }
-        server.close();
+    }
+
+    /** The server half: one user of a {@link TofuServerHandle} (shared by both transports), its listener for one transport. */
+    private record Half(TofuServerHandle server, Transport transport) implements EchoServer {
+        @Override
+        public String start() throws Exception {
+            server.start();
+            Address a = server.address(transport);
+            if (a == null) {
+                throw new IllegalStateException("the tofu server has no " + transport.label()
+                        + " listener (with --connect, give an address for every transport of --transports)");
+            }
+            return a.value();
+        }
+
+        @Override
+        public List<String> leaks(long waitMillis) {
+            return server.leaks(waitMillis);
+        }
+
+        @Override
+        public String stats() {
+            return server.stats();
+        }
+
+        @Override
+        public void close() {
+            server.close();
+        }
     }
 }
