@@ -132,4 +132,42 @@ class RpcShutdownTest {
             NoLeaks.assertAtRest(serverReactor); // issue 19: the refused parts went back to the pool
         }
     }
+
+    @ParameterizedTest
+    @EnumSource(Transport.class)
+    void stopWithAHandlerStuckPastTheDeadlineReturnsSoonAfterIt(Transport transport) throws Exception {
+        CountDownLatch release = new CountDownLatch(1);
+        AtomicInteger entered = new AtomicInteger();
+        try (Reactor serverReactor = Reactor.create(); Reactor clientReactor = Reactor.create()) {
+            Server server = Server.builder(serverReactor).listen(transport.serverAddress())
+                    .onRequest(request -> {
+                        entered.incrementAndGet();
+                        boolean done = false;
+                        while (!done) { // ignores its interrupt too
+                            try {
+                                done = release.await(30, TimeUnit.SECONDS);
+                            } catch (InterruptedException ignored) {
+                                // keeps waiting
+                            }
+                        }
+                        return request;
+                    })
+                    .start();
+            Client client = Client.connect(clientReactor, server.addresses().get(0));
+            try (ExecutorService callers = Executors.newVirtualThreadPerTaskExecutor()) {
+                Future<TofuException> stuck = callers.submit(() -> assertThrows(TofuException.class, () -> Rpc.call(client, "stuck")));
+                assertTrue(NoLeaks.awaitTrue(() -> entered.get() == 1, Duration.ofSeconds(10)));
+                long start = System.nanoTime();
+                server.stop(Duration.ofMillis(500));
+                long tookMs = (System.nanoTime() - start) / 1_000_000;
+                assertTrue(tookMs >= 450 && tookMs < 2_000, "stop waits for the deadline, then ends: " + tookMs + " ms");
+                TofuException e = Rpc.all(List.of(stuck)).get(0);
+                assertTrue(e.getMessage().contains("closed"), "the stuck call fails with the close: " + e);
+                release.countDown();
+            }
+            client.close();
+            NoLeaks.assertAtRest(clientReactor);
+            NoLeaks.assertAtRest(serverReactor);
+        }
+    }
 }

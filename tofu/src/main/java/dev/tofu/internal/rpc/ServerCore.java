@@ -232,6 +232,9 @@ public final class ServerCore {
             long left = PendingCall.remaining(deadline);
             Message m = left == 0 ? null : group.waitReceive(Duration.ofNanos(left));
             if (m == null) {
+                if (Thread.currentThread().isInterrupted()) { // waitReceive returns at once then
+                    throw new TofuInterruptedException("interrupted while waiting for the WelcomeResponse of " + a.value());
+                }
                 throw new TofuTimeoutException("no WelcomeResponse for " + a.value());
             }
             if (m.channel() == ch && m.opCode() == OpCode.WELCOME_RESPONSE) {
