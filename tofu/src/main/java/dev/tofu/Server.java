@@ -45,11 +45,13 @@ import java.util.Objects;
  * event {@code dev.tofu.RpcRequest}.
  *
  * <p><b>Pool size.</b> Every request running or waiting holds a pooled message, and the channels'
- * readers need more for what arrives meanwhile. A reactor whose {@link Options#maxPoolMsgs()} is below
+ * readers take only idle pooled messages for what arrives meanwhile (the pool grows past its initial
+ * messages only through {@code pool_empty} notices, one frame at a time). A reactor whose
+ * {@link Options#initialPoolMsgs()} or {@link Options#maxPoolMsgs()} is below
  * {@code maxConcurrency + 64} makes a busy server stall (readers wait for pooled messages; new
- * clients wait to connect), so {@link Builder#start()} logs a WARN (once per process) for it. Size
- * the reactor of a busy server with {@code Options.of(initial, maxConcurrency + 64)} or more, or
- * lower {@link Builder#maxConcurrency(int)}.
+ * clients wait to connect), so {@link Builder#start()} logs a WARN (once per process) for it. Give
+ * a busy server its own reactor with {@code Options.of(maxConcurrency + 64, maxConcurrency + 64)}
+ * or more, or lower {@link Builder#maxConcurrency(int)}.
  *
  * <p><b>Back-pressure.</b> At most {@link Builder#maxConcurrencyPerChannel(int)} handlers run at a
  * time for one channel; further requests of that channel wait in its backlog. When the requests
@@ -499,8 +501,8 @@ public final class Server implements AutoCloseable {
 
         /**
          * Starts every listener and waits for each to answer, then starts the dispatcher. Logs a WARN
-         * (once per process) when the reactor's pool is smaller than {@code maxConcurrency + 64}
-         * (see {@link Server}, "Pool size").
+         * (once per process) when the reactor's initial or maximum pool is smaller than
+         * {@code maxConcurrency + 64} (see {@link Server}, "Pool size").
          *
          * @return the running server
          * @throws IllegalStateException no listen address, or no handler
@@ -515,7 +517,8 @@ public final class Server implements AutoCloseable {
             if (requestHandler == null && streamingHandler == null) {
                 throw new IllegalStateException("no handler: call onRequest or onStream");
             }
-            return new Server(ServerCore.start(reactor.ampe(), reactor.options().maxPoolMsgs(), List.copyOf(addresses),
+            Options o = reactor.options();
+            return new Server(ServerCore.start(reactor.ampe(), o.initialPoolMsgs(), o.maxPoolMsgs(), List.copyOf(addresses),
                     requestHandler, streamingHandler, signalHandler, connectHook,
                     new ServerCore.Hooks(onConnected, onDisconnected, callListener),
                     maxConcurrency, maxConcurrencyPerChannel));

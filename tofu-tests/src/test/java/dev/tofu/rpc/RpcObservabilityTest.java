@@ -190,11 +190,13 @@ class RpcObservabilityTest {
 
     @Test
     void aServerWhosePoolIsSmallerThanItsConcurrencyIsWarnedAbout() {
-        String advice = ServerCore.poolAdvice(64, Server.DEFAULT_MAX_CONCURRENCY);
-        assertNotNull(advice, "issue 19: the default 64-message pool under a 1024-request server is reported");
-        assertTrue(advice.contains("Options.of(initial, 1088)"), advice);
-        assertNull(ServerCore.poolAdvice(1088, 1024), "a pool of maxConcurrency + 64 is enough");
-        assertNotNull(ServerCore.poolAdvice(1087, 1024));
+        String advice = ServerCore.poolAdvice(16, 64, Server.DEFAULT_MAX_CONCURRENCY);
+        assertNotNull(advice, "issue 19: the default 16/64 pool under a 1024-request server is reported");
+        assertTrue(advice.contains("Options.of(1088, 1088)"), advice);
+        assertNull(ServerCore.poolAdvice(1088, 1088, 1024), "a pool of maxConcurrency + 64 is enough");
+        assertNotNull(ServerCore.poolAdvice(1087, 1088, 1024), "too few to start with");
+        assertNotNull(ServerCore.poolAdvice(64, 4096, 1024), "a large maximum alone grows one pool_empty at a time");
+        assertNotNull(ServerCore.poolAdvice(1088, 1087, 1024), "cannot keep enough");
     }
 
     @Test

@@ -167,25 +167,28 @@ public final class ServerCore {
 
     /**
      * The advice a server logs when its reactor's pool is too small for its concurrency, or
-     * {@code null} when the pool is big enough: every request running or waiting holds a pooled
-     * message, and readers need more for what arrives meanwhile (PROTOCOL.md §6.6).
+     * {@code null} when it is big enough: every request running or waiting holds a pooled message,
+     * and the channels' readers take only idle pooled messages for what arrives meanwhile (the pool
+     * grows past its initial messages only through {@code pool_empty} notices put back, one frame
+     * at a time; PROTOCOL.md §6.6). So both {@code initialPoolMsgs} and {@code maxPoolMsgs} should
+     * be at least {@code maxConcurrency + }{@link #POOL_SPARE}.
      */
-    public static String poolAdvice(int maxPoolMsgs, int maxConcurrency) {
+    public static String poolAdvice(int initialPoolMsgs, int maxPoolMsgs, int maxConcurrency) {
         long want = (long) maxConcurrency + POOL_SPARE;
-        if (maxPoolMsgs >= want) {
+        if (initialPoolMsgs >= want && maxPoolMsgs >= want) {
             return null;
         }
-        return "the server may run or queue " + maxConcurrency + " requests but its reactor's pool holds at most "
-                + maxPoolMsgs + " messages: under load its readers wait for pooled messages (pool_empty) and "
-                + "requests and new clients stall. Create the reactor with Options.of(initial, " + want
-                + ") or more, or lower Server.Builder.maxConcurrency";
+        return "the server may run or queue " + maxConcurrency + " requests but its reactor's pool starts with "
+                + initialPoolMsgs + " messages and keeps at most " + maxPoolMsgs + ": under load its readers wait for "
+                + "pooled messages (pool_empty) and requests and new clients stall. Create the reactor with "
+                + "Options.of(" + want + ", " + want + ") or more, or lower Server.Builder.maxConcurrency";
     }
 
     /** Starts every listener (in order); {@link #begin} then starts the dispatcher. On failure closes everything and throws. */
-    public static ServerCore start(Ampe ampe, int maxPoolMsgs, List<Address> listen, Server.RequestHandler requestHandler,
+    public static ServerCore start(Ampe ampe, int initialPoolMsgs, int maxPoolMsgs, List<Address> listen, Server.RequestHandler requestHandler,
                                    Server.StreamingHandler streamingHandler, Server.SignalHandler signalHandler,
                                    Server.ConnectHook connectHook, Hooks hooks, int maxTotal, int perChannel) {
-        String advice = poolAdvice(maxPoolMsgs, maxTotal);
+        String advice = poolAdvice(initialPoolMsgs, maxPoolMsgs, maxTotal);
         if (advice != null) {
             if (POOL_WARNED.compareAndSet(false, true)) {
                 LOG.warn("{} (logged once per process)", advice);
