@@ -171,7 +171,7 @@ class RpcDrainTest {
 
     @ParameterizedTest
     @EnumSource(Transport.class)
-    void theDrainSignalOnTheWireIsASignalWithADrainHeaderAndTheAckReleasesTheBye(Transport transport) throws Exception {
+    void theDrainIsASignalWithADrainHeaderRequestsBeforeTheAckAreServedAndTheAckReleasesTheBye(Transport transport) throws Exception {
         try (Reactor serverReactor = Reactor.create(); Reactor rawReactor = Reactor.create()) {
             Server server = Server.builder(serverReactor).listen(transport.serverAddress())
                     .onRequest(request -> request).start();
@@ -193,6 +193,17 @@ class RpcDrainTest {
                     assertNotNull(left, "with a ~drain text header: " + drain);
                     assertTrue(Long.parseLong(left) > 0 && Long.parseLong(left) <= 20_000, "its value is the milliseconds left: " + left);
                     assertTrue(drain.messageId() < 0, "its id is in the upper half of the unsigned range");
+                    Message late = ampe.get(dev.tofu.AllocationStrategy.ALWAYS); // sent before our ack: still served
+                    late.opCode(OpCode.REQUEST).channel(ch).messageId(7);
+                    late.body().append("before the ack".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+                    raw.post(late);
+                    Message response = nextFromPeer(raw);
+                    assertEquals(OpCode.RESPONSE, response.opCode(),
+                            "a request sent before the client's ack is answered; no Bye before the ack: " + response);
+                    assertEquals(7, response.messageId());
+                    assertEquals("before the ack", Rpc.text(response));
+                    ampe.put(response);
+                    assertFalse(stopping.isDone(), "the stop waits for the ack");
                     long start = System.nanoTime();
                     drain.headers().clear();
                     drain.headers().append("~drain", "ack");

@@ -154,4 +154,39 @@ class RpcInterruptTest {
             NoLeaks.assertAtRest(serverReactor);
         }
     }
+
+    @ParameterizedTest
+    @EnumSource(Transport.class)
+    void anInterruptedReceiverOrDispatcherClearsItsFlagAndKeepsServing(Transport transport) throws Exception {
+        java.util.concurrent.LinkedBlockingQueue<Boolean> clientFlags = new java.util.concurrent.LinkedBlockingQueue<>();
+        java.util.concurrent.LinkedBlockingQueue<Boolean> serverFlags = new java.util.concurrent.LinkedBlockingQueue<>();
+        try (Reactor serverReactor = Reactor.create(); Reactor clientReactor = Reactor.create()) {
+            Server server = Server.builder(serverReactor).listen(transport.serverAddress())
+                    .onSignal(signal -> {               // runs on the server's dispatcher
+                        serverFlags.add(Thread.currentThread().isInterrupted());
+                        Thread.currentThread().interrupt();
+                        Server s = Server.current();
+                        s.send(signal.channel(), Rpc.text(s, "pong"));
+                    })
+                    .onRequest(request -> request)
+                    .start();
+            Client client = Client.connect(clientReactor, server.addresses().get(0),
+                    ClientOptions.DEFAULT.withSignalListener(m -> { // runs on the client's receiver
+                        clientFlags.add(Thread.currentThread().isInterrupted());
+                        Thread.currentThread().interrupt();
+                    }));
+            for (int i = 0; i < 3; i++) {
+                client.send(Rpc.text(client, "ping"));
+                assertEquals(Boolean.FALSE, serverFlags.poll(10, TimeUnit.SECONDS),
+                        "the dispatcher cleared the interrupt its signal handler left and kept serving");
+                assertEquals(Boolean.FALSE, clientFlags.poll(10, TimeUnit.SECONDS),
+                        "the receiver cleared the interrupt its listener left and kept serving");
+                assertEquals("call " + i, Rpc.call(client, "call " + i));
+            }
+            client.close();
+            server.close();
+            NoLeaks.assertAtRest(clientReactor);
+            NoLeaks.assertAtRest(serverReactor);
+        }
+    }
 }
