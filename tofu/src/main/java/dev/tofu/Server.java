@@ -320,7 +320,9 @@ public final class Server implements AutoCloseable {
      *       responses dropped.</li>
      * </ol>
      * Blocks until done; idempotent. If the calling thread is interrupted, it skips the waits (the
-     * flag is kept).
+     * flag is kept). Call it from a thread of your own, not from a handler or callback of this
+     * server: a handler counts as a running request, and the dispatcher must keep reading the
+     * clients' acknowledgements, so either would hold the stop until the deadline.
      *
      * @param deadline how long running requests may take to finish
      */

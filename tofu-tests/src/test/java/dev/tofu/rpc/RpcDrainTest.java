@@ -118,7 +118,9 @@ class RpcDrainTest {
             assertEquals(succeeded.size(), stats.callsSucceeded(), stats.toString());
             assertEquals(draining.get() + closedBeforeSending.get(), stats.callsRefused(), stats.toString());
             assertEquals(CALLERS, draining.get() + closedBeforeSending.get(), "each caller loop ended with one refusal");
-            assertTrue(draining.get() > 0, "the drain Signal refused calls before the channel closed: " + stats);
+            // How many loops ended on the drain and how many on the closed channel is a race between the
+            // callers and the receiver reaching the ByeRequest; aRunningRequestFinishesWhileNewCallsAreRefusedAtOnce
+            // shows the refusal deterministically.
             assertFalse(server.isRunning());
             assertTrue(NoLeaks.awaitTrue(() -> !client.isOpen(), Duration.ofSeconds(10)), "the Bye closed the client's channel");
             client.close();
