@@ -45,8 +45,8 @@ import java.util.Objects;
  * event {@code dev.tofu.RpcRequest}.
  *
  * <p><b>Pool size.</b> Every request running or waiting holds a pooled message, and the channels'
- * readers take only idle pooled messages for what arrives meanwhile (the pool grows past its initial
- * messages only through {@code pool_empty} notices, one frame at a time). A reactor whose
+ * readers take only idle pooled messages for what arrives meanwhile (a reader never creates one: with
+ * none idle it sends a {@code pool_empty} notice and waits for a message to be put back). A reactor whose
  * {@link Options#initialPoolMsgs()} or {@link Options#maxPoolMsgs()} is below
  * {@code maxConcurrency + 64} makes a busy server stall (readers wait for pooled messages; new
  * clients wait to connect), so {@link Builder#start()} logs a WARN (once per process) for it. Give

@@ -195,7 +195,7 @@ class RpcObservabilityTest {
         assertTrue(advice.contains("Options.of(1088, 1088)"), advice);
         assertNull(ServerCore.poolAdvice(1088, 1088, 1024), "a pool of maxConcurrency + 64 is enough");
         assertNotNull(ServerCore.poolAdvice(1087, 1088, 1024), "too few to start with");
-        assertNotNull(ServerCore.poolAdvice(64, 4096, 1024), "a large maximum alone grows one pool_empty at a time");
+        assertNotNull(ServerCore.poolAdvice(64, 4096, 1024), "a large maximum alone does not give readers idle messages");
         assertNotNull(ServerCore.poolAdvice(1088, 1087, 1024), "cannot keep enough");
     }
 

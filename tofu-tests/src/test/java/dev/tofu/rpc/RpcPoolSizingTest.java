@@ -34,7 +34,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * ({@code Options.of(maxConcurrency + 64, maxConcurrency + 64)}), slow handlers holding hundreds of
  * requests neither starve the readers nor keep a new client from connecting. (On a default 16/64
  * pool, or a 64/1088 one, the same load stalled with requests unread: the engine's readers take only
- * idle pooled messages, and the pool grows one {@code pool_empty} notice at a time.)
+ * idle pooled messages, and the handlers hold theirs.)
  */
 @Timeout(300)
 @ExtendWith({NoLeaks.class, PinningGuard.class})

@@ -168,9 +168,9 @@ public final class ServerCore {
     /**
      * The advice a server logs when its reactor's pool is too small for its concurrency, or
      * {@code null} when it is big enough: every request running or waiting holds a pooled message,
-     * and the channels' readers take only idle pooled messages for what arrives meanwhile (the pool
-     * grows past its initial messages only through {@code pool_empty} notices put back, one frame
-     * at a time; PROTOCOL.md §6.6). So both {@code initialPoolMsgs} and {@code maxPoolMsgs} should
+     * and the channels' readers take only idle pooled messages for what arrives meanwhile (a reader
+     * never creates one: with none idle it sends a {@code pool_empty} notice and waits for a message
+     * to be put back; PROTOCOL.md §6.6). So both {@code initialPoolMsgs} and {@code maxPoolMsgs} should
      * be at least {@code maxConcurrency + }{@link #POOL_SPARE}.
      */
     public static String poolAdvice(int initialPoolMsgs, int maxPoolMsgs, int maxConcurrency) {
