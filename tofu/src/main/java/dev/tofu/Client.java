@@ -69,7 +69,8 @@ import java.util.function.Consumer;
  * {@code ~drain}. From then on this client sends no new request on that channel (new calls throw
  * {@link TofuDrainingException} at once and are never posted) and answers with a {@code ~drain:ack}
  * Signal; requests sent before are answered normally; then the server closes the channel with a
- * ByeRequest. {@link #isDraining()} tells whether this happened.
+ * ByeRequest. {@link #isDraining()} tells whether this happened. One-way SIGNALs
+ * ({@link #send(Message)}) are still sent while the channel drains.
  *
  * <p><b>Observability.</b> {@link #stats()} counts calls (started, succeeded, failed, timed out,
  * refused, in flight, late responses) and summarises call latency; a
@@ -82,7 +83,8 @@ import java.util.function.Consumer;
  * request is never sent twice.
  *
  * <p><b>Threads.</b> Every method is safe from any thread. Callbacks (the signal listener) run on
- * the receiver thread; {@code onPart} callbacks run on the calling thread.
+ * the receiver thread; {@code onPart} callbacks and the {@link CallListener} run on the calling
+ * thread.
  */
 public final class Client implements AutoCloseable {
     private final Ampe ampe;

@@ -33,18 +33,6 @@ public class TofuRemoteException extends TofuException {
     }
 
     /**
-     * Parses the value of a {@code ~error} header ({@code <ExceptionClass>: <message>}).
-     *
-     * @param errorHeader the header value, not {@code null}
-     * @return the exception it describes
-     */
-    public static TofuRemoteException fromErrorHeader(String errorHeader) {
-        int colon = errorHeader.indexOf(": ");
-        return colon < 0 ? new TofuRemoteException(errorHeader, "")
-                : new TofuRemoteException(errorHeader.substring(0, colon), errorHeader.substring(colon + 2));
-    }
-
-    /**
      * Returns the class name of the exception the server's handler threw, for example
      * {@code java.lang.IllegalStateException}.
      *

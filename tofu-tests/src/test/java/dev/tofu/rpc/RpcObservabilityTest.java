@@ -10,6 +10,7 @@ import dev.tofu.ServerStats;
 import dev.tofu.Status;
 import dev.tofu.TofuRemoteException;
 import dev.tofu.TofuTimeoutException;
+import dev.tofu.internal.rpc.Parts;
 import dev.tofu.internal.rpc.ServerCore;
 import dev.tofu.testing.NoLeaks;
 import dev.tofu.testing.PinningGuard;
@@ -202,9 +203,9 @@ class RpcObservabilityTest {
     @Test
     void theErrorHeaderParsesIntoTheRemoteClassAndMessage() {
         assertInstanceOf(dev.tofu.TofuException.class, new TofuRemoteException("x.Y", "m"));
-        TofuRemoteException parsed = TofuRemoteException.fromErrorHeader("java.io.IOException: disk: full");
+        TofuRemoteException parsed = Parts.remoteFailure("java.io.IOException: disk: full");
         assertEquals("java.io.IOException", parsed.remoteClass());
         assertEquals("disk: full", parsed.remoteMessage());
-        assertEquals("x.NoMessage", TofuRemoteException.fromErrorHeader("x.NoMessage").remoteClass());
+        assertEquals("x.NoMessage", Parts.remoteFailure("x.NoMessage").remoteClass());
     }
 }

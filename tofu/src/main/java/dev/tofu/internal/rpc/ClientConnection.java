@@ -535,7 +535,7 @@ public final class ClientConnection {
             String err = part.headers().get(Parts.ERROR_HEADER);
             if (err != null) {
                 part.close();
-                throw TofuRemoteException.fromErrorHeader(err);
+                throw Parts.remoteFailure(err);
             }
         }
     }

@@ -122,6 +122,13 @@ public final class Parts {
         return s.isEmpty() ? "-" : s;
     }
 
+    /** The exception a {@link #ERROR_HEADER} value ({@code <ExceptionClass>: <message>}) describes. */
+    public static dev.tofu.TofuRemoteException remoteFailure(String errorHeader) {
+        int colon = errorHeader.indexOf(": ");
+        return colon < 0 ? new dev.tofu.TofuRemoteException(errorHeader, "")
+                : new dev.tofu.TofuRemoteException(errorHeader.substring(0, colon), errorHeader.substring(colon + 2));
+    }
+
     /** Releases a message; {@code null} is ignored. */
     public static void release(Message m) {
         if (m != null) {
