@@ -170,4 +170,40 @@ class RpcShutdownTest {
             NoLeaks.assertAtRest(serverReactor);
         }
     }
+
+    @ParameterizedTest
+    @EnumSource(Transport.class)
+    void stopFromAnInterruptedThreadEndsPromptlyAndKeepsTheFlag(Transport transport) throws Exception {
+        CountDownLatch release = new CountDownLatch(1);
+        AtomicInteger entered = new AtomicInteger();
+        try (Reactor serverReactor = Reactor.create(); Reactor clientReactor = Reactor.create()) {
+            Server server = Server.builder(serverReactor).listen(transport.serverAddress())
+                    .onRequest(request -> {
+                        entered.incrementAndGet();
+                        Rpc.await(release);
+                        return request;
+                    })
+                    .start();
+            Client client = Client.connect(clientReactor, server.addresses().get(0));
+            try (ExecutorService threads = Executors.newVirtualThreadPerTaskExecutor()) {
+                Future<TofuException> running = threads.submit(() -> assertThrows(TofuException.class, () -> Rpc.call(client, "running")));
+                assertTrue(NoLeaks.awaitTrue(() -> entered.get() == 1, Duration.ofSeconds(10)));
+                Future<long[]> stopper = threads.submit(() -> {
+                    Thread.currentThread().interrupt();
+                    long start = System.nanoTime();
+                    server.stop(Duration.ofSeconds(30));
+                    return new long[] {(System.nanoTime() - start) / 1_000_000, Thread.currentThread().isInterrupted() ? 1 : 0};
+                });
+                long[] r = stopper.get(20, TimeUnit.SECONDS);
+                assertTrue(r[0] < 5_000, "an interrupted stop skips its waits: " + r[0] + " ms, not the 30 s deadline");
+                assertEquals(1, r[1], "the interrupt flag is kept");
+                assertFalse(server.isRunning());
+                Rpc.all(List.of(running)); // the running call failed with the close
+                release.countDown();
+            }
+            client.close();
+            NoLeaks.assertAtRest(clientReactor);
+            NoLeaks.assertAtRest(serverReactor);
+        }
+    }
 }
