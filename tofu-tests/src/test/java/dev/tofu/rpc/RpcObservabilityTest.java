@@ -158,8 +158,8 @@ class RpcObservabilityTest {
                     .start();
             Client client = Client.connect(clientReactor, server.addresses().get(0));
             try (Recording recording = new Recording()) {
-                recording.enable("dev.tofu.RpcCall");
-                recording.enable("dev.tofu.RpcRequest");
+                recording.enable("dev.tofu.RpcCall").withoutThreshold();   // default: 20 ms and slower only
+                recording.enable("dev.tofu.RpcRequest").withoutThreshold();
                 recording.start();
                 for (int i = 0; i < 3; i++) {
                     Rpc.call(client, "jfr" + i);

@@ -6,11 +6,14 @@ import jdk.jfr.Event;
 import jdk.jfr.Label;
 import jdk.jfr.Name;
 import jdk.jfr.StackTrace;
+import jdk.jfr.Threshold;
 
 /**
  * The request/response layer's JFR events, next to the engine's under "tofu" in JDK Mission Control.
- * Each event's duration is the call's (client) or the handled request's (server). An event not
- * enabled in a recording costs a field check.
+ * Each event's duration is the call's (client) or the handled request's (server). There is one per
+ * call, so like the JDK's {@code jdk.SocketRead} they have a default threshold of 20 ms: a plain
+ * recording shows the slow ones; set the threshold to 0 ms to see every call. An event not enabled
+ * in a recording costs a field check.
  */
 final class RpcEvents {
     private RpcEvents() {
@@ -22,6 +25,7 @@ final class RpcEvents {
     @Category({"tofu", "Request/Response"})
     @Description("A Client call: from sending the request to the last response part or the failure")
     @StackTrace(false)
+    @Threshold("20 ms")
     static final class Call extends Event {
         @Label("Channel")
         int channel;
@@ -38,6 +42,7 @@ final class RpcEvents {
     @Category({"tofu", "Request/Response"})
     @Description("A Server handler run: from its start to the post of its response or its failure")
     @StackTrace(false)
+    @Threshold("20 ms")
     static final class Handled extends Event {
         @Label("Channel")
         int channel;
