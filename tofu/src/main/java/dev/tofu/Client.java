@@ -1,5 +1,6 @@
 package dev.tofu;
 
+import dev.tofu.internal.rpc.CallMetrics;
 import dev.tofu.internal.rpc.ClientConnection;
 import dev.tofu.internal.rpc.PendingCall;
 
@@ -47,14 +48,34 @@ import java.util.function.Consumer;
  * {@code more}; a {@link Server} joins them again. A response that arrives as several parts is
  * returned by {@link #call(Message, Duration)} as one message (see there).
  *
- * <p><b>Errors.</b> A {@link Server} whose handler throws answers with a RESPONSE that carries the
- * text header {@code ~error:<ExceptionClass>: <message>}; the client turns it into a
- * {@link TofuException} with {@link Status#PROCESSING_FAILED} and that text. A timeout is a
- * {@link TofuTimeoutException}; the channel stays usable, and the response that arrives late is
- * released and counted by {@link #lateResponses()}. When the channel closes (peer lost, server
- * stopped, {@link #close()}), every waiting call wakes at once with a {@link TofuException} that
- * carries the close reason; a request the engine returned unsent is released and its caller gets
- * the status the engine stamped on it.
+ * <p><b>Errors.</b> Each kind of failure has its own type, so a caller can catch each:
+ * <ul>
+ *   <li>{@link TofuRemoteException}: the server's handler threw. The server answered with a RESPONSE
+ *       carrying the text header {@code ~error:<ExceptionClass>: <message>}, which becomes
+ *       {@link TofuRemoteException#remoteClass()} and {@link TofuRemoteException#remoteMessage()}.</li>
+ *   <li>{@link TofuTimeoutException}: no response in time. The channel stays usable; the response
+ *       that arrives late is released and counted by {@link #lateResponses()}.</li>
+ *   <li>{@link TofuInterruptedException}: the calling thread was interrupted (before sending, or while
+ *       waiting). The call ends at once and the thread's interrupt flag stays set; the channel stays
+ *       usable and a response that comes later is counted late.</li>
+ *   <li>{@link TofuDrainingException}: the server is stopping gracefully (it sent its {@code ~drain}
+ *       Signal, see {@link Server#stop(Duration)}); the request was not sent.</li>
+ *   <li>a plain {@link TofuException} with the close reason: the channel closed (peer lost, server
+ *       stopped, {@link #close()}); every waiting call wakes at once. A request the engine returned
+ *       unsent is released and its caller gets the status the engine stamped on it.</li>
+ * </ul>
+ *
+ * <p><b>Drain.</b> When the server starts a graceful stop it sends a Signal with the text header
+ * {@code ~drain}. From then on this client sends no new request on that channel (new calls throw
+ * {@link TofuDrainingException} at once and are never posted) and answers with a {@code ~drain:ack}
+ * Signal; requests sent before are answered normally; then the server closes the channel with a
+ * ByeRequest. {@link #isDraining()} tells whether this happened. One-way SIGNALs
+ * ({@link #send(Message)}) are still sent while the channel drains.
+ *
+ * <p><b>Observability.</b> {@link #stats()} counts calls (started, succeeded, failed, timed out,
+ * refused, in flight, late responses) and summarises call latency; a
+ * {@link ClientOptions#withCallListener(CallListener) CallListener} hears every call; each call is a
+ * JFR event {@code dev.tofu.RpcCall}.
  *
  * <p><b>Reconnect.</b> Off by default. With {@link ClientOptions#withReconnect(boolean)}, a call
  * made after the channel closed first opens a new channel (with back-off between failed attempts,
@@ -62,14 +83,15 @@ import java.util.function.Consumer;
  * request is never sent twice.
  *
  * <p><b>Threads.</b> Every method is safe from any thread. Callbacks (the signal listener) run on
- * the receiver thread; {@code onPart} callbacks run on the calling thread.
+ * the receiver thread; {@code onPart} callbacks and the {@link CallListener} run on the calling
+ * thread.
  */
 public final class Client implements AutoCloseable {
     private final Ampe ampe;
     private final Address address;
     private final ClientOptions options;
     private final AtomicLong ids = new AtomicLong();
-    private final AtomicLong late = new AtomicLong();
+    private final CallMetrics metrics;
     private final AtomicBoolean closed = new AtomicBoolean();
     private final ReentrantLock reconnectLock = new ReentrantLock();
     private volatile ClientConnection connection;
@@ -81,6 +103,7 @@ public final class Client implements AutoCloseable {
         this.ampe = reactor.ampe();
         this.address = address;
         this.options = options;
+        this.metrics = new CallMetrics(false, options.callListener());
         this.backoffNanos = options.reconnectBackoffMin().toNanos();
         this.connection = openConnection(options.connectTimeout());
     }
@@ -107,6 +130,8 @@ public final class Client implements AutoCloseable {
      * @return the connected client
      * @throws TofuTimeoutException no HelloResponse within the connect timeout (the channel is
      *                              closed with a ByeSignal)
+     * @throws TofuInterruptedException the calling thread was interrupted before or while waiting
+     *                              (the interrupt flag is kept; the channel is closed)
      * @throws TofuException        the engine's status ({@link Status#CONNECT_FAILED},
      *                              {@link Status#INVALID_ADDRESS}, {@link Status#UDS_PATH_NOT_FOUND},
      *                              ...); {@link Status#CHANNEL_CLOSED} with the server's reason when it
@@ -147,9 +172,11 @@ public final class Client implements AutoCloseable {
      * @param timeout how long to wait for the whole response
      * @return the response, owned by the caller
      * @throws TofuTimeoutException     no complete response within {@code timeout}
-     * @throws TofuException            the channel closed (the close reason), the server's handler
-     *                                  failed ({@link Status#PROCESSING_FAILED} with its {@code ~error}
-     *                                  text), or the post failed (its status)
+     * @throws TofuRemoteException      the server's handler failed (its exception's class and message)
+     * @throws TofuInterruptedException the calling thread was interrupted (flag kept)
+     * @throws TofuDrainingException    the server is draining; the request was not sent
+     * @throws TofuException            the channel closed (the close reason), or the post failed (its
+     *                                  status)
      * @throws IllegalArgumentException the request's explicit message id is already pending
      */
     public Message call(Message request, Duration timeout) {
@@ -171,7 +198,7 @@ public final class Client implements AutoCloseable {
         List<Message> parts = List.copyOf(requestParts);
         Objects.requireNonNull(timeout, "timeout");
         long deadline = PendingCall.deadline(timeout);
-        return connection(deadline, parts).call(parts, deadline, timeout);
+        return connection(deadline, parts, true).call(parts, deadline, timeout);
     }
 
     /**
@@ -193,7 +220,7 @@ public final class Client implements AutoCloseable {
         Objects.requireNonNull(request, "request");
         Objects.requireNonNull(onPart, "onPart");
         long deadline = PendingCall.deadline(timeout);
-        connection(deadline, List.of(request)).call(request, deadline, timeout, onPart);
+        connection(deadline, List.of(request), true).call(request, deadline, timeout, onPart);
     }
 
     /**
@@ -213,7 +240,7 @@ public final class Client implements AutoCloseable {
     public Iterator<Message> stream(Message request, Duration timeout) {
         Objects.requireNonNull(request, "request");
         long deadline = PendingCall.deadline(timeout);
-        return connection(deadline, List.of(request)).stream(request, deadline, timeout);
+        return connection(deadline, List.of(request), true).stream(request, deadline, timeout);
     }
 
     /**
@@ -225,7 +252,7 @@ public final class Client implements AutoCloseable {
     public void send(Message signal) {
         Objects.requireNonNull(signal, "signal");
         long deadline = PendingCall.deadline(options.connectTimeout());
-        connection(deadline, List.of(signal)).send(signal);
+        connection(deadline, List.of(signal), false).send(signal);
     }
 
     /**
@@ -252,7 +279,31 @@ public final class Client implements AutoCloseable {
      * @return the number of late responses
      */
     public long lateResponses() {
-        return late.get();
+        return metrics.lateCount();
+    }
+
+    /**
+     * Returns whether the server told this client's current channel that it is draining (see the
+     * class comment): new calls on it fail with {@link TofuDrainingException}.
+     *
+     * @return whether the current channel is draining
+     */
+    public boolean isDraining() {
+        return connection.isDraining();
+    }
+
+    /**
+     * Returns a snapshot of this client's counters since it was created (across reconnects).
+     * Cheap; safe from any thread.
+     *
+     * @return a new snapshot
+     */
+    public ClientStats stats() {
+        long started = metrics.started();
+        long succeeded = metrics.succeeded();
+        long failed = metrics.failed();
+        return new ClientStats(started, succeeded, failed, metrics.timedOut(), metrics.refusedCount(),
+                Math.max(0, started - succeeded - failed), metrics.lateCount(), metrics.latency());
     }
 
     /**
@@ -281,11 +332,11 @@ public final class Client implements AutoCloseable {
     // ---- connection and reconnect ----------------------------------------------------------------
 
     private ClientConnection openConnection(Duration timeout) {
-        return ClientConnection.open(ampe, address, timeout, ids, late, options.signalListener());
+        return ClientConnection.open(ampe, address, timeout, ids, metrics, options.signalListener());
     }
 
-    /** The open connection; reconnects first if allowed. On failure releases {@code consumed}. */
-    private ClientConnection connection(long deadline, List<Message> consumed) {
+    /** The open connection; reconnects first if allowed. On failure releases {@code consumed} (a refused call if {@code call}). */
+    private ClientConnection connection(long deadline, List<Message> consumed, boolean call) {
         ClientConnection c = connection;
         if (c.isOpen()) {
             return c;
@@ -294,6 +345,9 @@ public final class Client implements AutoCloseable {
             return reconnect(c, deadline);
         } catch (RuntimeException e) {
             consumed.forEach(Message::close);
+            if (call) {
+                metrics.refused();
+            }
             throw e;
         }
     }
@@ -311,7 +365,7 @@ public final class Client implements AutoCloseable {
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            throw new TofuException(Status.PROCESSING_FAILED, "interrupted while reconnecting");
+            throw new TofuInterruptedException("interrupted while reconnecting to " + address.value());
         }
         try {
             if (closed.get()) {
@@ -333,6 +387,9 @@ public final class Client implements AutoCloseable {
                                     : errors.get(0);
                         }
                         LockSupport.parkNanos(wait);
+                        if (Thread.currentThread().isInterrupted()) {
+                            throw new TofuInterruptedException("interrupted while reconnecting to " + address.value());
+                        }
                         continue;
                     }
                 }

@@ -19,6 +19,8 @@ import java.util.function.Consumer;
  *       2 s.</li>
  *   <li>{@link #signalListener()}: receives SIGNALs the server pushes that no streaming call takes;
  *       {@code null} (the default) releases them.</li>
+ *   <li>{@link #callListener()}: hears every call start and end, to meter or trace them;
+ *       {@code null} (the default) for none.</li>
  * </ul>
  *
  * <p>Threads: instances are immutable and safe to share.
@@ -26,16 +28,18 @@ import java.util.function.Consumer;
 public final class ClientOptions {
     /** Connect timeout 5 s, no reconnect, back-off 50 ms to 2 s, no signal listener. */
     public static final ClientOptions DEFAULT = new ClientOptions(Duration.ofSeconds(5), false,
-            Duration.ofMillis(50), Duration.ofSeconds(2), null);
+            Duration.ofMillis(50), Duration.ofSeconds(2), null, null);
 
     private final Duration connectTimeout;
     private final boolean reconnect;
     private final Duration backoffMin;
     private final Duration backoffMax;
     private final Consumer<Message> signalListener;
+    private final CallListener callListener;
 
     private ClientOptions(Duration connectTimeout, boolean reconnect, Duration backoffMin, Duration backoffMax,
-                          Consumer<Message> signalListener) {
+                          Consumer<Message> signalListener, CallListener callListener) {
+        this.callListener = callListener;
         this.connectTimeout = connectTimeout;
         this.reconnect = reconnect;
         this.backoffMin = backoffMin;
@@ -98,7 +102,7 @@ public final class ClientOptions {
      * @throws IllegalArgumentException if not positive
      */
     public ClientOptions withConnectTimeout(Duration timeout) {
-        return new ClientOptions(positive(timeout, "connectTimeout"), reconnect, backoffMin, backoffMax, signalListener);
+        return new ClientOptions(positive(timeout, "connectTimeout"), reconnect, backoffMin, backoffMax, signalListener, callListener);
     }
 
     /**
@@ -108,7 +112,7 @@ public final class ClientOptions {
      * @return a copy with the change
      */
     public ClientOptions withReconnect(boolean reconnect) {
-        return new ClientOptions(connectTimeout, reconnect, backoffMin, backoffMax, signalListener);
+        return new ClientOptions(connectTimeout, reconnect, backoffMin, backoffMax, signalListener, callListener);
     }
 
     /**
@@ -125,7 +129,7 @@ public final class ClientOptions {
         if (max.compareTo(min) < 0) {
             throw new IllegalArgumentException("backoff max " + max + " < min " + min);
         }
-        return new ClientOptions(connectTimeout, reconnect, min, max, signalListener);
+        return new ClientOptions(connectTimeout, reconnect, min, max, signalListener, callListener);
     }
 
     /**
@@ -136,7 +140,28 @@ public final class ClientOptions {
      * @see #signalListener()
      */
     public ClientOptions withSignalListener(Consumer<Message> listener) {
-        return new ClientOptions(connectTimeout, reconnect, backoffMin, backoffMax, listener);
+        return new ClientOptions(connectTimeout, reconnect, backoffMin, backoffMax, listener, callListener);
+    }
+
+    /**
+     * Returns the listener that hears every call's start and end, or {@code null}.
+     *
+     * @return the call listener, or {@code null}
+     * @see CallListener
+     */
+    public CallListener callListener() {
+        return callListener;
+    }
+
+    /**
+     * Returns a copy with another call listener ({@code null} for none). It runs on the calling
+     * thread of each call; see {@link CallListener}.
+     *
+     * @param listener the listener, or {@code null}
+     * @return a copy with the change
+     */
+    public ClientOptions withCallListener(CallListener listener) {
+        return new ClientOptions(connectTimeout, reconnect, backoffMin, backoffMax, signalListener, listener);
     }
 
     private static Duration positive(Duration d, String name) {
@@ -151,6 +176,6 @@ public final class ClientOptions {
     public String toString() {
         return "ClientOptions[connectTimeout=" + connectTimeout + ", reconnect=" + reconnect
                 + ", backoff=" + backoffMin + ".." + backoffMax
-                + ", signalListener=" + (signalListener != null) + "]";
+                + ", signalListener=" + (signalListener != null) + ", callListener=" + (callListener != null) + "]";
     }
 }

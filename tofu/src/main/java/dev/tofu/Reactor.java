@@ -22,9 +22,11 @@ import java.util.Objects;
  */
 public final class Reactor implements AutoCloseable {
     private final Engine engine;
+    private final Options options;
 
     private Reactor(Options options) {
         this.engine = new Engine(options);
+        this.options = options;
     }
 
     /**
@@ -53,6 +55,15 @@ public final class Reactor implements AutoCloseable {
      */
     public Ampe ampe() {
         return engine;
+    }
+
+    /**
+     * Returns the options this reactor was created with.
+     *
+     * @return its options
+     */
+    public Options options() {
+        return options;
     }
 
     /**

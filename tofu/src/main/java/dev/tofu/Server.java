@@ -31,7 +31,27 @@ import java.util.Objects;
  * <p><b>Errors.</b> If a handler throws, the server answers with a RESPONSE carrying the request's
  * message id, an empty body and the text header {@code ~error:<ExceptionClass>: <message>} (CR and
  * LF removed, cut to 1000 characters), and keeps serving. {@link Client} turns that response into a
- * {@link TofuException} with {@link Status#PROCESSING_FAILED} and the header's text.
+ * {@link TofuRemoteException} (status {@link Status#PROCESSING_FAILED}) with the class and message.
+ *
+ * <p><b>Push and connections.</b> {@link Builder#onConnected} and {@link Builder#onDisconnected} run
+ * with the channel of each client that connects (after its HelloResponse was sent) or goes away;
+ * {@link #channels()} lists the connected clients, {@link #send(int, Message)} pushes a SIGNAL to one
+ * and {@link #broadcast(Message)} to all. Code that runs for the server (handlers, hooks, callbacks)
+ * finds it with {@link #current()}.
+ *
+ * <p><b>Observability.</b> {@link #stats()} counts handled requests (started, succeeded, failed, in
+ * flight, responses dropped) and summarises handler latency; a
+ * {@link Builder#callListener(CallListener) CallListener} hears every handled request; each is a JFR
+ * event {@code dev.tofu.RpcRequest}.
+ *
+ * <p><b>Pool size.</b> Every request running or waiting holds a pooled message, and the channels'
+ * readers take only idle pooled messages for what arrives meanwhile (a reader never creates one: with
+ * none idle it sends a {@code pool_empty} notice and waits for a message to be put back). A reactor whose
+ * {@link Options#initialPoolMsgs()} or {@link Options#maxPoolMsgs()} is below
+ * {@code maxConcurrency + 64} makes a busy server stall (readers wait for pooled messages; new
+ * clients wait to connect), so {@link Builder#start()} logs a WARN (once per process) for it. Give
+ * a busy server its own reactor with {@code Options.of(maxConcurrency + 64, maxConcurrency + 64)}
+ * or more, or lower {@link Builder#maxConcurrency(int)}.
  *
  * <p><b>Back-pressure.</b> At most {@link Builder#maxConcurrencyPerChannel(int)} handlers run at a
  * time for one channel; further requests of that channel wait in its backlog. When the requests
@@ -45,8 +65,8 @@ import java.util.Objects;
  * reason. A client's ByeRequest is answered with a ByeResponse.
  *
  * <p><b>Threads.</b> One dispatcher virtual thread ({@code tofu-server-dispatcher}) is the only
- * reader of the server's {@link ChannelGroup}; it runs the {@link ConnectHook} and the
- * {@link SignalHandler} itself (keep them short). Each request runs on a new virtual thread named
+ * reader of the server's {@link ChannelGroup}; it runs the {@link ConnectHook}, the
+ * {@link SignalHandler} and the connection callbacks itself (keep them short). Each request runs on a new virtual thread named
  * {@code tofu-server-handler}. Every public method is safe from any thread. Nothing uses
  * {@code synchronized}.
  *
@@ -144,6 +164,22 @@ public final class Server implements AutoCloseable {
         void handle(Message signal) throws Exception;
     }
 
+    /**
+     * Hears a client channel connect or go away ({@link Builder#onConnected}, {@link Builder#onDisconnected}).
+     * Runs on the dispatcher thread: keep it short (pushing a SIGNAL with {@link Server#send} is fine).
+     */
+    @FunctionalInterface
+    public interface ChannelCallback {
+        /**
+         * Handles the event.
+         *
+         * @param server  the server
+         * @param channel the client channel
+         * @throws Exception logged and otherwise ignored
+         */
+        void accept(Server server, int channel) throws Exception;
+    }
+
     /** Decides whether to accept a client. Runs on the dispatcher thread: keep it short. */
     @FunctionalInterface
     public interface ConnectHook {
@@ -160,6 +196,26 @@ public final class Server implements AutoCloseable {
 
     private Server(ServerCore core) {
         this.core = core;
+        core.begin(this);
+    }
+
+    /**
+     * Returns the server whose handler, hook or callback runs on the calling thread: a
+     * {@link RequestHandler} or {@link StreamingHandler} (on its request's thread), a
+     * {@link ConnectHook}, {@link SignalHandler} or {@link ChannelCallback} (on the dispatcher).
+     * Handlers are written before their server exists; this is how they reach it, for example to
+     * remember {@code request.channel()} and later {@link #send(int, Message) push} to it.
+     *
+     * @return the server running the calling code
+     * @throws IllegalStateException the calling thread is not one of a server's (threads a handler
+     *                               starts itself do not inherit it)
+     */
+    public static Server current() {
+        Server s = ServerCore.current();
+        if (s == null) {
+            throw new IllegalStateException("Server.current() is only available on a server's handler or dispatcher thread");
+        }
+        return s;
     }
 
     /**
@@ -198,6 +254,36 @@ public final class Server implements AutoCloseable {
     }
 
     /**
+     * Sends a copy of {@code signal} to every connected client (see {@link #send(int, Message)}) and
+     * consumes it. A client that disconnects meanwhile is skipped.
+     *
+     * @param signal the SIGNAL, consumed
+     * @return how many clients it was posted to
+     */
+    public int broadcast(Message signal) {
+        return core.broadcast(Objects.requireNonNull(signal, "signal"));
+    }
+
+    /**
+     * Returns the channels of the clients connected now (HelloRequest accepted, channel not closed),
+     * in ascending order. A snapshot: a client may connect or leave right after.
+     *
+     * @return the connected client channels
+     */
+    public List<Integer> channels() {
+        return core.channels();
+    }
+
+    /**
+     * Returns a snapshot of this server's counters. Cheap; safe from any thread.
+     *
+     * @return a new snapshot
+     */
+    public ServerStats stats() {
+        return core.stats();
+    }
+
+    /**
      * Returns a cleared message owned by the caller ({@code ampe.get(ALWAYS)}).
      *
      * @return a cleared message owned by the caller
@@ -207,7 +293,8 @@ public final class Server implements AutoCloseable {
     }
 
     /**
-     * Returns whether the server is running (not stopping or stopped).
+     * Returns whether the server is running: not stopping or stopped, and its reactor not closed
+     * (a server whose reactor was closed under it reports {@code false}, so a health check sees it).
      *
      * @return whether the server is running
      */
@@ -216,10 +303,27 @@ public final class Server implements AutoCloseable {
     }
 
     /**
-     * Stops gracefully: closes the listeners, lets running (and waiting) requests finish within
-     * {@code deadline}, sends a ByeRequest to every client and waits up to 2 s more for their
-     * channels to close, then destroys the group (handlers still running are interrupted and their
-     * responses dropped). Blocks until done; idempotent.
+     * Stops gracefully, draining the clients first (gRPC's GOAWAY is the model):
+     * <ol>
+     *   <li>the listeners close (no new client) and {@link #isRunning()} turns false;</li>
+     *   <li>every client channel gets a SIGNAL with the text header {@code ~drain:<milliseconds left>}
+     *       (and a message id from the upper half of the unsigned range). A {@link Client} then sends
+     *       no new request on that channel (new calls fail at once with {@link TofuDrainingException},
+     *       never sent) and answers with a SIGNAL carrying {@code ~drain:ack}, which reaches the server
+     *       after every request the client sent before it;</li>
+     *   <li>requests already received keep running (and waiting ones still start) until every request
+     *       is answered and every client acknowledged, or {@code deadline} passes; a raw-API client that
+     *       never answers the drain keeps the server waiting until the deadline;</li>
+     *   <li>every client gets a ByeRequest; the server waits for their channels to close (at most 2 s,
+     *       and not past the deadline unless that leaves less than 100 ms);</li>
+     *   <li>the group is destroyed; handlers still running are interrupted, given 250 ms, and their
+     *       responses dropped.</li>
+     * </ol>
+     * Blocks until done; idempotent. If the calling thread is interrupted, it skips the waits (the
+     * flag is kept). Call it from a thread of your own, not from a handler or callback of this
+     * server: a handler counts as a running request, and the dispatcher must keep reading the
+     * clients' acknowledgements, so either would hold the stop until the deadline.
+     *
      * @param deadline how long running requests may take to finish
      */
     public void stop(Duration deadline) {
@@ -229,7 +333,8 @@ public final class Server implements AutoCloseable {
     /**
      * Stops at once: every listener and client channel is closed with a ByeSignal (clients see a
      * disconnect), the group is destroyed, running handlers are interrupted and their responses
-     * dropped. Idempotent.
+     * dropped. Returns promptly: handlers that ignore their interrupt get 250 ms in all, then are left
+     * to end on their own (a WARN says how many). Idempotent.
      */
     public void abort() {
         core.abort();
@@ -257,6 +362,9 @@ public final class Server implements AutoCloseable {
         private StreamingHandler streamingHandler;
         private SignalHandler signalHandler;
         private ConnectHook connectHook;
+        private ChannelCallback onConnected;
+        private ChannelCallback onDisconnected;
+        private CallListener callListener;
         private int maxConcurrency = DEFAULT_MAX_CONCURRENCY;
         private int maxConcurrencyPerChannel = DEFAULT_MAX_CONCURRENCY_PER_CHANNEL;
 
@@ -327,6 +435,43 @@ public final class Server implements AutoCloseable {
         }
 
         /**
+         * Sets the callback that runs when a client has connected: after its HelloResponse was
+         * posted, so a SIGNAL pushed from here reaches the client after its connect completed.
+         *
+         * @param callback the callback
+         * @return this builder
+         */
+        public Builder onConnected(ChannelCallback callback) {
+            this.onConnected = Objects.requireNonNull(callback, "callback");
+            return this;
+        }
+
+        /**
+         * Sets the callback that runs when a connected client's channel has closed (the client left,
+         * was lost, or was closed by {@link Server#stop}). Not called for channels still open when the
+         * server's group is destroyed ({@link Server#abort()}, a closed reactor).
+         *
+         * @param callback the callback
+         * @return this builder
+         */
+        public Builder onDisconnected(ChannelCallback callback) {
+            this.onDisconnected = Objects.requireNonNull(callback, "callback");
+            return this;
+        }
+
+        /**
+         * Sets the listener that hears every handled request, on its handler thread (see
+         * {@link CallListener}).
+         *
+         * @param listener the listener
+         * @return this builder
+         */
+        public Builder callListener(CallListener listener) {
+            this.callListener = Objects.requireNonNull(listener, "listener");
+            return this;
+        }
+
+        /**
          * Sets how many requests may be running or waiting in the whole server (default 1024);
          * beyond it the server stops reading until one completes.
          *
@@ -357,7 +502,9 @@ public final class Server implements AutoCloseable {
         }
 
         /**
-         * Starts every listener and waits for each to answer, then starts the dispatcher.
+         * Starts every listener and waits for each to answer, then starts the dispatcher. Logs a WARN
+         * (once per process) when the reactor's initial or maximum pool is smaller than
+         * {@code maxConcurrency + 64} (see {@link Server}, "Pool size").
          *
          * @return the running server
          * @throws IllegalStateException no listen address, or no handler
@@ -372,8 +519,11 @@ public final class Server implements AutoCloseable {
             if (requestHandler == null && streamingHandler == null) {
                 throw new IllegalStateException("no handler: call onRequest or onStream");
             }
-            return new Server(ServerCore.start(reactor.ampe(), List.copyOf(addresses), requestHandler,
-                    streamingHandler, signalHandler, connectHook, maxConcurrency, maxConcurrencyPerChannel));
+            Options o = reactor.options();
+            return new Server(ServerCore.start(reactor.ampe(), o.initialPoolMsgs(), o.maxPoolMsgs(), List.copyOf(addresses),
+                    requestHandler, streamingHandler, signalHandler, connectHook,
+                    new ServerCore.Hooks(onConnected, onDisconnected, callListener),
+                    maxConcurrency, maxConcurrencyPerChannel));
         }
     }
 }

@@ -9,12 +9,16 @@ import dev.tofu.Message;
 import dev.tofu.OpCode;
 import dev.tofu.Origin;
 import dev.tofu.Status;
+import dev.tofu.TofuDrainingException;
 import dev.tofu.TofuException;
+import dev.tofu.TofuInterruptedException;
+import dev.tofu.TofuRemoteException;
 import dev.tofu.TofuTimeoutException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
 import java.util.NoSuchElementException;
@@ -22,6 +26,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.StampedLock;
 import java.util.function.Consumer;
 
 /**
@@ -41,12 +46,21 @@ import java.util.function.Consumer;
  * handed to another call (ids come from a per-client counter and are not reused). {@code open} is
  * cleared before the pending calls are failed, and callers re-check it after registering, so no call
  * registered during a close is left waiting.
+ *
+ * <p>Drain (see {@link dev.tofu.Server#stop}): when the server's {@code ~drain} Signal arrives, the
+ * receiver takes {@code drainLock} for writing, sets {@code draining} and answers with a {@code ~drain}
+ * Signal of its own. A caller checks {@code draining} and posts its request under the read lock, so
+ * every request is either posted before that answer (and the server, reading the channel in order,
+ * sees it before the answer and serves it) or refused with {@link TofuDrainingException}, never
+ * posted. The lock is a {@link StampedLock}: no thread-local hold counts for a million virtual threads.
  */
 public final class ClientConnection {
     private static final Logger LOG = LoggerFactory.getLogger(ClientConnection.class);
     static {
         // Load what the receiver and caller threads use now (see ServerCore's static initialiser).
-        ServerCore.preload(PendingCall.class, Parts.class, TofuTimeoutException.class);
+        ServerCore.preload(PendingCall.class, Parts.class, TofuTimeoutException.class, CallMetrics.class,
+                CallMetrics.Trace.class, RpcEvents.Call.class, Latency.class, TofuInterruptedException.class,
+                TofuDrainingException.class, TofuRemoteException.class);
     }
 
     /** How long {@link #close()} waits for the server to answer its ByeRequest. */
@@ -56,8 +70,11 @@ public final class ClientConnection {
     private final ChannelGroup group;
     private final int channel;
     private final AtomicLong ids;
-    private final AtomicLong late;
+    private final CallMetrics metrics;
     private final Consumer<Message> listener;
+    private final List<Message> early;        // SIGNALs that came before the HelloResponse; receiver only
+    private final StampedLock drainLock = new StampedLock();
+    private volatile boolean draining;        // written under drainLock's write lock
     private final ConcurrentHashMap<Long, PendingCall> pending = new ConcurrentHashMap<>();
     private final CountDownLatch ended = new CountDownLatch(1);
     private final Thread receiver;
@@ -66,14 +83,15 @@ public final class ClientConnection {
     private final java.util.concurrent.locks.ReentrantLock closeLock = new java.util.concurrent.locks.ReentrantLock();
     private Status firstReturned;             // receiver thread only: status of the first returned message
 
-    private ClientConnection(Ampe ampe, ChannelGroup group, int channel, AtomicLong ids, AtomicLong late,
-                             Consumer<Message> listener) {
+    private ClientConnection(Ampe ampe, ChannelGroup group, int channel, AtomicLong ids, CallMetrics metrics,
+                             Consumer<Message> listener, List<Message> early) {
         this.ampe = ampe;
         this.group = group;
         this.channel = channel;
         this.ids = ids;
-        this.late = late;
+        this.metrics = metrics;
         this.listener = listener;
+        this.early = early;
         this.receiver = Thread.ofVirtual().name("tofu-client-" + channel + "-receiver").unstarted(this::receive);
     }
 
@@ -84,14 +102,19 @@ public final class ClientConnection {
      * server's HelloResponse; on success starts the receiver. On any failure the group is destroyed
      * (every message in it goes back to the pool) before the exception leaves.
      *
-     * @throws TofuTimeoutException no HelloResponse in time (the channel was closed with ByeSignal)
+     * @throws TofuTimeoutException     no HelloResponse in time (the channel was closed with ByeSignal)
+     * @throws TofuInterruptedException the calling thread was interrupted (flag kept; channel closed)
      * @throws TofuException        the engine's status (CONNECT_FAILED, INVALID_ADDRESS,
      *                              UDS_PATH_NOT_FOUND, ...), or CHANNEL_CLOSED / PEER_DISCONNECTED
      *                              when the server rejected the connection
      */
     public static ClientConnection open(Ampe ampe, Address address, Duration timeout, AtomicLong ids,
-                                        AtomicLong late, Consumer<Message> listener) {
+                                        CallMetrics metrics, Consumer<Message> listener) {
+        if (Thread.currentThread().isInterrupted()) {
+            throw new TofuInterruptedException("interrupted before connecting to " + address.value());
+        }
         ChannelGroup group = ampe.create();
+        List<Message> early = new ArrayList<>();
         try {
             Message hello = ampe.get(AllocationStrategy.ALWAYS);
             try {
@@ -109,29 +132,47 @@ public final class ClientConnection {
                 throw e;
             }
             int ch = h.channel();
-            awaitHello(ampe, group, ch, address, timeout);
-            ClientConnection c = new ClientConnection(ampe, group, ch, ids, late, listener);
+            awaitHello(ampe, group, ch, address, timeout, early);
+            ClientConnection c = new ClientConnection(ampe, group, ch, ids, metrics, listener, early);
             c.receiver.start();
             return c;
         } catch (RuntimeException | Error e) {
+            early.forEach(Message::close);
             group.close();
             throw e;
         }
     }
 
-    private static void awaitHello(Ampe ampe, ChannelGroup group, int ch, Address address, Duration timeout) {
+    /**
+     * Reads the group until the HelloResponse. SIGNALs the server sends before it (a welcome push
+     * from its connect hook, say) are kept in {@code early} for the receiver to deliver first.
+     */
+    private static void awaitHello(Ampe ampe, ChannelGroup group, int ch, Address address, Duration timeout,
+                                   List<Message> early) {
         long deadline = PendingCall.deadline(timeout);
         Status returned = null;
         while (true) {
             long left = PendingCall.remaining(deadline);
-            Message m = left == 0 ? null : group.waitReceive(Duration.ofNanos(left));
+            Message m;
+            try {
+                m = left == 0 ? null : group.waitReceive(Duration.ofNanos(left));
+            } catch (TofuInterruptedException e) {
+                m = null; // an engine that reports the interrupt itself; handled as below
+                Thread.currentThread().interrupt();
+            }
             if (m == null) {
+                boolean interrupted = Thread.currentThread().isInterrupted(); // waitReceive returns at once then
                 Message bye = ampe.get(AllocationStrategy.ALWAYS);
                 bye.opCode(OpCode.BYE_SIGNAL).channel(ch);
                 try {
                     Parts.postOrRelease(group, bye);
                 } catch (TofuException e) {
-                    LOG.debug("channel {}: ByeSignal after connect timeout failed: {}", ch, e.getMessage());
+                    LOG.debug("channel {}: ByeSignal after connect {} failed: {}", ch,
+                            interrupted ? "interrupt" : "timeout", e.getMessage());
+                }
+                if (interrupted) {
+                    throw new TofuInterruptedException("interrupted while waiting for the HelloResponse from "
+                            + address.value());
                 }
                 throw new TofuTimeoutException("no HelloResponse from " + address.value() + " within " + timeout);
             }
@@ -162,6 +203,10 @@ public final class ClientConnection {
                         String why = m.headers().get(Parts.REASON_HEADER);
                         throw new TofuException(Status.CHANNEL_CLOSED, "the server at " + address.value()
                                 + " rejected the connection" + (why == null ? "" : ": " + why));
+                    }
+                    case SIGNAL -> {
+                        early.add(m); // delivered to the listener by the receiver, in order
+                        m = null;
                     }
                     default -> LOG.debug("channel {}: {} before the HelloResponse, dropped", ch, m);
                 }
@@ -256,8 +301,24 @@ public final class ClientConnection {
     /** A plain call: posts the parts and returns the whole response (parts joined). */
     public Message call(List<Message> request, long deadline, Duration timeout) {
         PendingCall p = start(request, false);
-        Message whole = null;
         boolean complete = false;
+        try {
+            Message r = awaitWhole(p, deadline, timeout);
+            complete = true;
+            p.trace.end(null);
+            return r;
+        } catch (RuntimeException | Error e) {
+            p.trace.end(e);
+            throw e;
+        } finally {
+            if (!complete) {
+                giveUp(p);
+            }
+        }
+    }
+
+    private Message awaitWhole(PendingCall p, long deadline, Duration timeout) {
+        Message whole = null;
         try {
             while (true) {
                 Message part = p.next(deadline);
@@ -274,7 +335,6 @@ public final class ClientConnection {
                 }
                 if (last) {
                     whole.more(false);
-                    complete = true;
                     Message r = whole;
                     whole = null;
                     return r;
@@ -282,9 +342,6 @@ public final class ClientConnection {
             }
         } finally {
             Parts.release(whole);
-            if (!complete) {
-                giveUp(p);
-            }
         }
     }
 
@@ -307,9 +364,13 @@ public final class ClientConnection {
                 }
                 if (last) {
                     complete = true;
+                    p.trace.end(null);
                     return;
                 }
             }
+        } catch (RuntimeException | Error e) {
+            p.trace.end(e);
+            throw e;
         } finally {
             if (!complete) {
                 giveUp(p);
@@ -341,10 +402,14 @@ public final class ClientConnection {
                     failOnError(part);
                 } catch (RuntimeException e) {
                     finished = true;
+                    p.trace.end(e);
                     giveUp(p);
                     throw e;
                 }
                 finished = PendingCall.isLast(part);
+                if (finished) {
+                    p.trace.end(null);
+                }
                 next = part;
                 return true;
             }
@@ -388,6 +453,26 @@ public final class ClientConnection {
         if (parts.isEmpty()) {
             throw new IllegalArgumentException("a request needs at least one part");
         }
+        if (Thread.currentThread().isInterrupted()) {
+            releaseFrom(parts, 0);
+            metrics.refused();
+            throw new TofuInterruptedException("interrupted before sending a request on channel " + channel);
+        }
+        long stamp = drainLock.readLock(); // no drain answer can pass between the check and the post
+        try {
+            return startUnderReadLock(parts, wantsSignals);
+        } finally {
+            drainLock.unlockRead(stamp);
+        }
+    }
+
+    private PendingCall startUnderReadLock(List<Message> parts, boolean wantsSignals) {
+        if (draining) {
+            releaseFrom(parts, 0);
+            metrics.refused();
+            throw new TofuDrainingException("the server on channel " + channel
+                    + " is draining (shutting down); the request was not sent");
+        }
         long id = parts.get(0).messageId();
         PendingCall p;
         if (id != 0) {
@@ -405,8 +490,10 @@ public final class ClientConnection {
         if (!open) { // markClosed clears open before failing the map: re-check after registering
             pending.remove(id, p);
             releaseFrom(parts, 0);
+            metrics.refused();
             throw closedException();
         }
+        p.trace = metrics.begin(channel, id);
         int taken = 0; // parts before this index are consumed (posted or released by Parts.post)
         try {
             while (taken < parts.size()) {
@@ -419,7 +506,9 @@ public final class ClientConnection {
         } catch (RuntimeException e) {
             releaseFrom(parts, taken);
             pending.remove(id, p);
-            throw e instanceof TofuException t ? translate(t) : e;
+            RuntimeException x = e instanceof TofuException t ? translate(t) : e;
+            p.trace.end(x);
+            throw x;
         }
         return p;
     }
@@ -446,7 +535,7 @@ public final class ClientConnection {
             String err = part.headers().get(Parts.ERROR_HEADER);
             if (err != null) {
                 part.close();
-                throw new TofuException(Status.PROCESSING_FAILED, err);
+                throw Parts.remoteFailure(err);
             }
         }
     }
@@ -462,7 +551,7 @@ public final class ClientConnection {
         pending.remove(p.id(), p);
         for (Message m : left) {
             if (PendingCall.isLast(m)) {
-                late.incrementAndGet();
+                metrics.late();
             }
             m.close();
         }
@@ -476,19 +565,61 @@ public final class ClientConnection {
         return id;
     }
 
+    /** Whether the server told this channel it is draining. */
+    public boolean isDraining() {
+        return draining;
+    }
+
     // ---- receiver ------------------------------------------------------------------------------
+
+    /**
+     * The server's {@code ~drain} Signal: refuse new calls from now on, then answer with a
+     * {@code ~drain:ack} Signal, which the server sees after every request posted before it.
+     */
+    private void drain(Message m) {
+        long stamp = drainLock.writeLock(); // waits for callers between their check and their post
+        try {
+            draining = true;
+        } finally {
+            drainLock.unlockWrite(stamp);
+        }
+        LOG.debug("channel {}: the server is draining; new calls are refused", channel);
+        m.headers().clear();
+        m.body().clear();
+        m.headers().append(Parts.DRAIN_HEADER, Parts.DRAIN_ACK);
+        m.opCode(OpCode.SIGNAL).channel(channel);
+        try {
+            Parts.postOrRelease(group, m);
+        } catch (TofuException e) {
+            LOG.debug("channel {}: drain answer failed: {}", channel, e.getMessage());
+        }
+    }
 
     private void receive() {
         try {
+            for (Message m : early) { // SIGNALs the server sent before its HelloResponse
+                dispatch(m);
+            }
+            early.clear();
             while (true) {
                 Message m;
                 try {
                     m = group.waitReceive(ChannelGroup.INFINITE);
+                } catch (TofuInterruptedException e) {
+                    Thread.interrupted(); // nobody should interrupt this thread; keep serving
+                    LOG.debug("channel {}: client receiver interrupted; ignored", channel);
+                    continue;
                 } catch (TofuException e) {
                     markClosed(Status.SHUTDOWN_STARTED, "channel " + channel + " closed: the client or its reactor is closing");
                     return;
                 }
-                if (m != null && !dispatch(m)) {
+                if (m == null) {
+                    if (Thread.interrupted()) { // an engine that returns null to an interrupted reader
+                        LOG.debug("channel {}: client receiver interrupted; ignored", channel);
+                    }
+                    continue;
+                }
+                if (!dispatch(m)) {
                     group.close(); // the close Signal is the last message of the channel (§5.6)
                     return;
                 }
@@ -564,13 +695,17 @@ public final class ClientConnection {
         }
         if (p == null || !p.offer(m)) {
             if (last) {
-                late.incrementAndGet();
+                metrics.late();
             }
             m.close();
         }
     }
 
     private void signal(Message m) {
+        if (m.headers().get(Parts.DRAIN_HEADER) != null) {
+            drain(m);
+            return;
+        }
         PendingCall p = m.messageId() == 0 ? null : pending.get(m.messageId());
         if (p != null && p.wantsSignals() && p.offer(m)) {
             return;

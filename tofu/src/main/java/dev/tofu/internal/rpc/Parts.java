@@ -22,6 +22,14 @@ public final class Parts {
     public static final String ERROR_HEADER = "~error";
     /** Header a server puts on the ByeResponse that rejects a HelloRequest (PROTOCOL.md §5.5.4). */
     public static final String REASON_HEADER = "~reason";
+    /**
+     * Header of the drain Signals (see {@link dev.tofu.Server#stop}): the server sends a SIGNAL with
+     * {@code ~drain:<milliseconds left>} to every client when it starts draining; a client answers
+     * with a SIGNAL carrying {@code ~drain:ack} once it will send no more requests on that channel.
+     */
+    public static final String DRAIN_HEADER = "~drain";
+    /** The value of a client's answer to a drain Signal. */
+    public static final String DRAIN_ACK = "ack";
     /** Longest header text the layer writes. */
     public static final int MAX_TEXT = 1000;
 
@@ -112,6 +120,13 @@ public final class Parts {
             s = s.substring(0, MAX_TEXT);
         }
         return s.isEmpty() ? "-" : s;
+    }
+
+    /** The exception a {@link #ERROR_HEADER} value ({@code <ExceptionClass>: <message>}) describes. */
+    public static dev.tofu.TofuRemoteException remoteFailure(String errorHeader) {
+        int colon = errorHeader.indexOf(": ");
+        return colon < 0 ? new dev.tofu.TofuRemoteException(errorHeader, "")
+                : new dev.tofu.TofuRemoteException(errorHeader.substring(0, colon), errorHeader.substring(colon + 2));
     }
 
     /** Releases a message; {@code null} is ignored. */

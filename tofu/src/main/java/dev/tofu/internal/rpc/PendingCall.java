@@ -4,6 +4,7 @@ import dev.tofu.Message;
 import dev.tofu.OpCode;
 import dev.tofu.Status;
 import dev.tofu.TofuException;
+import dev.tofu.TofuInterruptedException;
 
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -33,6 +34,8 @@ public final class PendingCall {
     private boolean abandoned;                                      // guarded by lock
     private Status failure;                                         // guarded by lock
     private String failureText;                                     // guarded by lock
+    /** The call's metrics; set by the caller thread before the request is posted, used by it only. */
+    CallMetrics.Trace trace;
 
     /**
      * @param id           the call's message id
@@ -92,7 +95,7 @@ public final class PendingCall {
      *
      * @return the part, owned by the caller; {@code null} if the deadline passed first
      * @throws TofuException the failure, once every part that arrived before it was handed out;
-     *                       {@link Status#PROCESSING_FAILED} if the caller is interrupted
+     * @throws TofuInterruptedException the caller was interrupted (the flag is kept)
      */
     public Message next(long deadlineNanos) {
         lock.lock();
@@ -113,7 +116,7 @@ public final class PendingCall {
                     changed.awaitNanos(left);
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
-                    throw new TofuException(Status.PROCESSING_FAILED, "interrupted while waiting for message id "
+                    throw new TofuInterruptedException("interrupted while waiting for the response to message id "
                             + Long.toUnsignedString(id));
                 }
             }

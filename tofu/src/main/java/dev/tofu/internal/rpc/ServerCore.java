@@ -10,7 +10,10 @@ import dev.tofu.OpCode;
 import dev.tofu.Origin;
 import dev.tofu.Server;
 import dev.tofu.Status;
+import dev.tofu.ServerStats;
+import dev.tofu.TextHeader;
 import dev.tofu.TofuException;
+import dev.tofu.TofuInterruptedException;
 import dev.tofu.TofuTimeoutException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -25,6 +28,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 
@@ -39,6 +43,12 @@ import java.util.concurrent.locks.ReentrantLock;
  * request is done ({@code drained}) or every client channel closed ({@code channelsGone}).
  * Nothing blocks while holding {@code lock} except condition waits, which release it.
  *
+ * <p>Graceful stop (gRPC's GOAWAY is the model): the stopper closes the listeners, sends every
+ * client channel a {@code ~drain} Signal and waits, up to the deadline, until every request is done
+ * and every drained channel answered with its {@code ~drain:ack} Signal (after which that client
+ * posts nothing more; the ack arrives after every request the client posted before it, since a
+ * channel is read in order). Only then does it send the ByeRequests.
+ *
  * <p>Invariants: {@code total} = requests running + requests in the backlogs; a channel runs at most
  * {@code perChannel} handlers; the dispatcher does not read the group while
  * {@code total >= maxTotal} (back-pressure; nothing is dropped); every message that reaches the
@@ -49,13 +59,22 @@ public final class ServerCore {
     private static final long WELCOME_WAIT_NANOS = TimeUnit.SECONDS.toNanos(10);
     private static final long BYE_WAIT_NANOS = TimeUnit.SECONDS.toNanos(2);
     private static final long JOIN_NANOS = TimeUnit.SECONDS.toNanos(5);
+    /** How long stop/abort wait, in all, for handlers that ignore their interrupt. */
+    private static final long HANDLER_GRACE_NANOS = TimeUnit.MILLISECONDS.toNanos(250);
+    /** Spare pooled messages a server wants beyond maxConcurrency (responses being written, notices, readers). */
+    public static final int POOL_SPARE = 64;
+    private static final AtomicBoolean POOL_WARNED = new AtomicBoolean();
+    /** The server whose dispatcher or handler runs on this thread ({@link Server#current()}). */
+    private static final ThreadLocal<Server> CURRENT = new ThreadLocal<>();
 
     private enum Phase { RUNNING, DRAINING, CLOSING, CLOSED }
 
     static {
         // Load what the handler threads use now, on the thread that starts the server: many handler
         // virtual threads loading a class at once contend for its class-loading lock, which pins.
-        preload(Responder.class, Parts.class, ChannelState.class, Key.class, TofuTimeoutException.class);
+        preload(Responder.class, Parts.class, ChannelState.class, Key.class, TofuTimeoutException.class,
+                CallMetrics.class, CallMetrics.Trace.class, RpcEvents.Handled.class, Latency.class,
+                TofuInterruptedException.class);
     }
 
     /** Forces {@code types} to load (see the static initialiser). */
@@ -75,6 +94,9 @@ public final class ServerCore {
         int running;
         final ArrayDeque<Message> backlog = new ArrayDeque<>();
         boolean closed;
+        boolean connected;    // its HelloRequest was accepted
+        boolean drainSent;    // the stopper sent it a ~drain Signal
+        boolean drainAcked;   // it answered with ~drain:ack
 
         ChannelState(int channel) {
             this.channel = channel;
@@ -90,6 +112,11 @@ public final class ServerCore {
     private final Server.StreamingHandler streamingHandler;
     private final Server.SignalHandler signalHandler;
     private final Server.ConnectHook connectHook;
+    private final Server.ChannelCallback onConnected;
+    private final Server.ChannelCallback onDisconnected;
+    private final CallMetrics metrics;
+    private volatile Server owner;
+    private boolean shutDownDone;                                        // guarded by stopLock
     private final int maxTotal;
     private final int perChannel;
     private final List<Address> addresses;
@@ -115,8 +142,11 @@ public final class ServerCore {
     private ServerCore(Ampe ampe, ChannelGroup group, List<Address> addresses, List<Integer> listenerChannels,
                        List<Message> early, Server.RequestHandler requestHandler,
                        Server.StreamingHandler streamingHandler, Server.SignalHandler signalHandler,
-                       Server.ConnectHook connectHook, int maxTotal, int perChannel) {
+                       Server.ConnectHook connectHook, Hooks hooks, int maxTotal, int perChannel) {
         this.ampe = ampe;
+        this.onConnected = hooks.onConnected();
+        this.onDisconnected = hooks.onDisconnected();
+        this.metrics = new CallMetrics(true, hooks.callListener());
         this.group = group;
         this.addresses = List.copyOf(addresses);
         this.listeners.addAll(listenerChannels);
@@ -130,10 +160,42 @@ public final class ServerCore {
         this.dispatcher = Thread.ofVirtual().name("tofu-server-dispatcher").unstarted(this::dispatch);
     }
 
-    /** Starts every listener (in order), then the dispatcher. On failure closes everything and throws. */
-    public static ServerCore start(Ampe ampe, List<Address> listen, Server.RequestHandler requestHandler,
+    /** The optional callbacks of a server. */
+    public record Hooks(Server.ChannelCallback onConnected, Server.ChannelCallback onDisconnected,
+                        dev.tofu.CallListener callListener) {
+    }
+
+    /**
+     * The advice a server logs when its reactor's pool is too small for its concurrency, or
+     * {@code null} when it is big enough: every request running or waiting holds a pooled message,
+     * and the channels' readers take only idle pooled messages for what arrives meanwhile (a reader
+     * never creates one: with none idle it sends a {@code pool_empty} notice and waits for a message
+     * to be put back; PROTOCOL.md §6.6). So both {@code initialPoolMsgs} and {@code maxPoolMsgs} should
+     * be at least {@code maxConcurrency + }{@link #POOL_SPARE}.
+     */
+    public static String poolAdvice(int initialPoolMsgs, int maxPoolMsgs, int maxConcurrency) {
+        long want = (long) maxConcurrency + POOL_SPARE;
+        if (initialPoolMsgs >= want && maxPoolMsgs >= want) {
+            return null;
+        }
+        return "the server may run or queue " + maxConcurrency + " requests but its reactor's pool starts with "
+                + initialPoolMsgs + " messages and keeps at most " + maxPoolMsgs + ": under load its readers wait for "
+                + "pooled messages (pool_empty) and requests and new clients stall. Create the reactor with "
+                + "Options.of(" + want + ", " + want + ") or more, or lower Server.Builder.maxConcurrency";
+    }
+
+    /** Starts every listener (in order); {@link #begin} then starts the dispatcher. On failure closes everything and throws. */
+    public static ServerCore start(Ampe ampe, int initialPoolMsgs, int maxPoolMsgs, List<Address> listen, Server.RequestHandler requestHandler,
                                    Server.StreamingHandler streamingHandler, Server.SignalHandler signalHandler,
-                                   Server.ConnectHook connectHook, int maxTotal, int perChannel) {
+                                   Server.ConnectHook connectHook, Hooks hooks, int maxTotal, int perChannel) {
+        String advice = poolAdvice(initialPoolMsgs, maxPoolMsgs, maxTotal);
+        if (advice != null) {
+            if (POOL_WARNED.compareAndSet(false, true)) {
+                LOG.warn("{} (logged once per process)", advice);
+            } else {
+                LOG.debug(advice);
+            }
+        }
         ChannelGroup group = ampe.create();
         List<Message> early = new ArrayList<>();
         try {
@@ -157,10 +219,8 @@ public final class ServerCore {
                 channels.add(h.channel());
                 bound.add(awaitWelcome(ampe, group, h.channel(), a, early));
             }
-            ServerCore core = new ServerCore(ampe, group, bound, channels, early, requestHandler, streamingHandler,
-                    signalHandler, connectHook, maxTotal, perChannel);
-            core.dispatcher.start();
-            return core;
+            return new ServerCore(ampe, group, bound, channels, early, requestHandler, streamingHandler,
+                    signalHandler, connectHook, hooks, maxTotal, perChannel);
         } catch (RuntimeException | Error e) {
             early.forEach(Message::close);
             group.close();
@@ -175,6 +235,9 @@ public final class ServerCore {
             long left = PendingCall.remaining(deadline);
             Message m = left == 0 ? null : group.waitReceive(Duration.ofNanos(left));
             if (m == null) {
+                if (Thread.currentThread().isInterrupted()) { // waitReceive returns at once then
+                    throw new TofuInterruptedException("interrupted while waiting for the WelcomeResponse of " + a.value());
+                }
                 throw new TofuTimeoutException("no WelcomeResponse for " + a.value());
             }
             if (m.channel() == ch && m.opCode() == OpCode.WELCOME_RESPONSE) {
@@ -196,6 +259,17 @@ public final class ServerCore {
         }
     }
 
+    /** Starts the dispatcher for {@code server}, the public face of this core. Once, right after {@link #start}. */
+    public void begin(Server server) {
+        this.owner = server;
+        dispatcher.start();
+    }
+
+    /** The server whose dispatcher or handler runs on the calling thread, or {@code null}. */
+    public static Server current() {
+        return CURRENT.get();
+    }
+
     /** The listeners' client addresses, in listen order. */
     public List<Address> addresses() {
         return addresses;
@@ -210,10 +284,87 @@ public final class ServerCore {
     public boolean isRunning() {
         lock.lock();
         try {
-            return phase == Phase.RUNNING;
+            return phase == Phase.RUNNING && dispatcher.isAlive();
         } finally {
             lock.unlock();
         }
+    }
+
+    /** The connected client channels (HelloRequest accepted, not closed), in ascending order. */
+    public List<Integer> channels() {
+        lock.lock();
+        try {
+            List<Integer> out = new ArrayList<>(channels.size());
+            for (ChannelState cs : channels.values()) {
+                if (cs.connected && !cs.closed) {
+                    out.add(cs.channel);
+                }
+            }
+            out.sort(null);
+            return out;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Sends a copy of {@code signal} to every connected client; consumes it; returns how many were posted. */
+    public int broadcast(Message signal) {
+        List<Integer> targets;
+        try {
+            targets = channels();
+        } catch (RuntimeException e) {
+            signal.close();
+            throw e;
+        }
+        if (targets.isEmpty()) {
+            signal.close();
+            return 0;
+        }
+        int sent = 0;
+        for (int i = 0; i < targets.size(); i++) {
+            boolean last = i == targets.size() - 1;
+            Message m = last ? signal : copy(signal); // the original goes last: nothing reads it after its post
+            try {
+                send(targets.get(i), m);
+                sent++;
+            } catch (TofuException e) {
+                LOG.debug("broadcast to channel {} failed: {}", targets.get(i), e.getMessage());
+            }
+        }
+        return sent;
+    }
+
+    private Message copy(Message m) {
+        Message c = ampe.get(AllocationStrategy.ALWAYS);
+        c.messageId(m.messageId());
+        for (TextHeader h : m.headers()) {
+            c.headers().append(h.name(), h.value());
+        }
+        if (m.body().length() > 0) {
+            c.body().append(m.body().asReadOnlyBuffer());
+        }
+        return c;
+    }
+
+    /** The counters as a snapshot. */
+    public ServerStats stats() {
+        int connected;
+        long inFlight;
+        lock.lock();
+        try {
+            inFlight = total;
+            int n = 0;
+            for (ChannelState cs : channels.values()) {
+                if (cs.connected && !cs.closed) {
+                    n++;
+                }
+            }
+            connected = n;
+        } finally {
+            lock.unlock();
+        }
+        return new ServerStats(metrics.started(), metrics.succeeded(), metrics.failed(), inFlight,
+                metrics.lateCount(), connected, metrics.latency());
     }
 
     /** Pushes a SIGNAL to a client channel; consumes {@code signal}. */
@@ -233,6 +384,7 @@ public final class ServerCore {
     // ---- dispatcher ----------------------------------------------------------------------------
 
     private void dispatch() {
+        CURRENT.set(owner);
         try {
             List<Message> first = early;
             early = null;
@@ -243,11 +395,16 @@ public final class ServerCore {
                 Message m;
                 try {
                     m = group.waitReceive(ChannelGroup.INFINITE);
+                } catch (TofuInterruptedException e) {
+                    Thread.interrupted(); // nobody should interrupt this thread; keep serving
+                    continue;
                 } catch (TofuException e) {
                     return; // the group was destroyed (stop, abort, or the reactor closed)
                 }
                 if (m != null) {
                     handle(m);
+                } else if (Thread.interrupted()) { // an engine that returns null to an interrupted reader
+                    LOG.debug("server dispatcher interrupted; ignored");
                 }
             }
         } catch (RuntimeException | Error e) {
@@ -255,6 +412,18 @@ public final class ServerCore {
         } finally {
             partials.values().forEach(Message::close);
             partials.clear();
+            lock.lock();
+            try {
+                if (phase != Phase.CLOSED) { // the group is gone without stop/abort: the reactor closed
+                    LOG.debug("server dispatcher ended: its group is gone (the reactor closed?)");
+                    phase = Phase.CLOSED;
+                }
+                room.signalAll();
+                drained.signalAll();
+                channelsGone.signalAll();
+            } finally {
+                lock.unlock();
+            }
         }
     }
 
@@ -315,19 +484,34 @@ public final class ServerCore {
         m.headers().clear();
         m.body().clear();
         if (reason == null) {
-            lock.lock();
-            try {
-                channels.computeIfAbsent(ch, ChannelState::new);
-            } finally {
-                lock.unlock();
-            }
             m.opCode(OpCode.HELLO_RESPONSE);
         } else {
             rejected.add(ch);
             m.opCode(OpCode.BYE_RESPONSE); // §5.5.4: graceful reject with a reason
             m.headers().append(Parts.REASON_HEADER, Parts.oneLine(reason));
         }
-        postQuietly(m);
+        boolean posted = postQuietly(m);
+        if (reason == null && posted) {
+            lock.lock();
+            try {
+                channels.computeIfAbsent(ch, ChannelState::new).connected = true;
+            } finally {
+                lock.unlock();
+            }
+            callback(onConnected, ch, "onConnected");
+        }
+    }
+
+    /** Runs a connection callback on the dispatcher thread; its failure is logged. */
+    private void callback(Server.ChannelCallback cb, int ch, String what) {
+        if (cb == null) {
+            return;
+        }
+        try {
+            cb.accept(owner, ch);
+        } catch (Exception e) {
+            LOG.warn("channel {}: {} callback failed", ch, what, e);
+        }
     }
 
     private void request(Message m) {
@@ -358,6 +542,20 @@ public final class ServerCore {
     }
 
     private void signal(Message m) {
+        if (m.headers().get(Parts.DRAIN_HEADER) != null) { // a client's answer to our ~drain
+            lock.lock();
+            try {
+                ChannelState cs = channels.get(m.channel());
+                if (cs != null) {
+                    cs.drainAcked = true;
+                    drained.signalAll();
+                }
+            } finally {
+                lock.unlock();
+            }
+            m.close();
+            return;
+        }
         try {
             if (signalHandler != null && !rejected.contains(m.channel())) {
                 signalHandler.handle(m);
@@ -385,10 +583,12 @@ public final class ServerCore {
             return false;
         });
         List<Message> dropped = List.of();
+        boolean wasConnected = false;
         lock.lock();
         try {
             ChannelState cs = channels.remove(ch);
             if (cs != null) {
+                wasConnected = cs.connected;
                 cs.closed = true;
                 dropped = new ArrayList<>(cs.backlog);
                 cs.backlog.clear();
@@ -399,6 +599,9 @@ public final class ServerCore {
             lock.unlock();
         }
         dropped.forEach(Message::close); // nobody is left to answer
+        if (wasConnected) {
+            callback(onDisconnected, ch, "onDisconnected");
+        }
     }
 
     // ---- handlers --------------------------------------------------------------------------------
@@ -454,29 +657,29 @@ public final class ServerCore {
         if (total < maxTotal) {
             room.signal();
         }
-        if (total == 0) {
-            drained.signalAll();
-        }
+        drained.signalAll(); // the stopper re-checks: requests done and drained channels acknowledged
         if (channels.isEmpty()) {
             channelsGone.signalAll();
         }
     }
 
     private void runHandler(ChannelState cs, Message request) {
+        CURRENT.set(owner);
+        CallMetrics.Trace trace = metrics.begin(cs.channel, request.messageId());
+        Throwable failure = null;
         try {
-            if (streamingHandler != null) {
-                runStreaming(cs.channel, request);
-            } else {
-                runSimple(cs.channel, request);
-            }
+            failure = streamingHandler != null ? runStreaming(cs.channel, request) : runSimple(cs.channel, request);
         } catch (RuntimeException | Error e) {
+            failure = e;
             LOG.error("server handler machinery failed", e);
         } finally {
+            trace.end(failure);
             handlerDone(cs);
         }
     }
 
-    private void runSimple(int ch, Message request) {
+    /** Runs the handler and sends its response; returns what went wrong, or {@code null}. */
+    private Throwable runSimple(int ch, Message request) {
         long id = request.messageId();
         Message response;
         try {
@@ -484,7 +687,7 @@ public final class ServerCore {
         } catch (Throwable t) {
             request.close();
             sendError(ch, id, t);
-            return;
+            return t;
         }
         if (response == null) {
             response = request;
@@ -497,31 +700,40 @@ public final class ServerCore {
             response.opCode(OpCode.RESPONSE).channel(ch).messageId(id);
         } catch (RuntimeException e) { // the handler returned a message it does not own
             sendError(ch, id, e);
-            return;
+            return e;
         }
         try {
             Parts.post(ampe, group, response, false);
+            return null;
         } catch (TofuException e) {
             if (isChannelGone(e.status())) {
+                metrics.late();
                 LOG.debug("channel {}: response to {} dropped: {}", ch, Long.toUnsignedString(id), e.getMessage());
             } else {
                 sendError(ch, id, e); // for example text headers over 65535 bytes
             }
+            return e;
         }
     }
 
-    private void runStreaming(int ch, Message request) {
+    /** Runs the streaming handler; returns what went wrong, or {@code null}. */
+    private Throwable runStreaming(int ch, Message request) {
         Responder out = new Responder(ch, request);
         try {
             streamingHandler.handle(request, out);
             out.finish();
+            return null;
         } catch (Throwable t) {
             if (out.finished) {
                 LOG.warn("channel {}: streaming handler failed after its last part", ch, t);
             } else {
                 out.finished = true;
+                if (t instanceof TofuException x && isChannelGone(x.status())) {
+                    metrics.late();
+                }
                 sendError(ch, out.id, t);
             }
+            return t;
         } finally {
             if (!out.requestConsumed) {
                 request.close();
@@ -546,12 +758,15 @@ public final class ServerCore {
         return s == Status.INVALID_CHANNEL_NUMBER || s == Status.SHUTDOWN_STARTED || s == Status.CHANNEL_CLOSED;
     }
 
-    private void postQuietly(Message m) {
-        OpCode op = m.opCode(); // read before the hand-over: afterwards the reference is dead
+    /** Posts {@code m} (releasing it on failure); false if the post failed. */
+    private boolean postQuietly(Message m) {
+        OpCode op = m.opCode(); // read before the post: the message is not ours afterwards
         try {
             Parts.postOrRelease(group, m);
+            return true;
         } catch (TofuException e) {
             LOG.debug("post of {} failed: {}", op, e.getMessage());
+            return false;
         }
     }
 
@@ -589,6 +804,9 @@ public final class ServerCore {
 
         private void post(Message m, OpCode op, boolean more) {
             if (finished) {
+                if (m != request) {
+                    m.close(); // consumed, as the Javadoc says (the request itself is released by the server)
+                }
                 throw new IllegalStateException("the last part of the response was already sent");
             }
             if (m == request) {
@@ -618,35 +836,65 @@ public final class ServerCore {
     public void stop(Duration deadline) {
         stopLock.lock();
         try {
+            boolean begin;
             lock.lock();
             try {
-                if (phase != Phase.RUNNING) {
-                    return;
+                begin = phase == Phase.RUNNING;
+                if (begin) {
+                    phase = Phase.DRAINING;
                 }
-                phase = Phase.DRAINING;
             } finally {
                 lock.unlock();
             }
+            if (!begin) {
+                if (!shutDownDone) {
+                    shutDown(); // the reactor closed under the server: release what is left
+                }
+                return;
+            }
             long end = PendingCall.deadline(deadline);
             for (int l : listeners) {
-                postQuietly(control(OpCode.BYE_SIGNAL, l));
+                postQuietly(control(OpCode.BYE_SIGNAL, l)); // no new client from now on
+            }
+            List<Integer> draining = new ArrayList<>();
+            lock.lock();
+            try {
+                for (ChannelState cs : channels.values()) {
+                    if (cs.connected && !cs.closed) {
+                        cs.drainSent = true;
+                        draining.add(cs.channel);
+                    }
+                }
+            } finally {
+                lock.unlock();
+            }
+            String left = Long.toString(Math.max(0, TimeUnit.NANOSECONDS.toMillis(PendingCall.remaining(end))));
+            for (int ch : draining) { // GOAWAY: clients stop sending and answer ~drain:ack
+                Message m = control(OpCode.SIGNAL, ch);
+                m.messageId(pushIds.incrementAndGet());
+                m.headers().append(Parts.DRAIN_HEADER, left);
+                postQuietly(m);
             }
             List<Integer> clients;
             lock.lock();
             try {
-                while (total > 0) {
-                    long left = PendingCall.remaining(end);
-                    if (left == 0) {
-                        LOG.warn("server stop: {} request(s) still running or waiting after {}", total, deadline);
+                while ((total > 0 || !drainAcknowledged()) && phase == Phase.DRAINING) {
+                    long wait = PendingCall.remaining(end);
+                    if (wait == 0) {
+                        LOG.warn("server stop: {} request(s) still running or waiting after {}{}", total, deadline,
+                                drainAcknowledged() ? "" : "; some clients did not answer the drain");
                         break;
                     }
-                    drained.awaitNanos(left);
+                    drained.awaitNanos(wait);
                 }
-                phase = Phase.CLOSING;
+                if (phase == Phase.DRAINING) {
+                    phase = Phase.CLOSING;
+                }
                 room.signalAll();
                 clients = new ArrayList<>(channels.keySet());
             } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
+                Thread.currentThread().interrupt(); // stop at once, keep the flag
+                phase = Phase.CLOSING;
                 clients = List.of();
             } finally {
                 lock.unlock();
@@ -656,13 +904,14 @@ public final class ServerCore {
             }
             lock.lock();
             try {
-                long byeEnd = System.nanoTime() + BYE_WAIT_NANOS;
-                while (!channels.isEmpty() && dispatcher.isAlive()) {
-                    long left = PendingCall.remaining(byeEnd);
-                    if (left == 0) {
+                long now = System.nanoTime();
+                long byeEnd = now + Math.min(BYE_WAIT_NANOS, Math.max(end - now, TimeUnit.MILLISECONDS.toNanos(100)));
+                while (!channels.isEmpty() && dispatcher.isAlive() && !Thread.currentThread().isInterrupted()) {
+                    long wait = PendingCall.remaining(byeEnd);
+                    if (wait == 0) {
                         break;
                     }
-                    channelsGone.awaitNanos(left);
+                    channelsGone.awaitNanos(wait);
                 }
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
@@ -675,16 +924,26 @@ public final class ServerCore {
         }
     }
 
-    /** Abortive stop, as {@link Server#abort()}. Any thread; idempotent. */
+    /** Whether every channel sent a ~drain Signal answered it (or closed). Called with {@code lock} held. */
+    private boolean drainAcknowledged() {
+        for (ChannelState cs : channels.values()) {
+            if (cs.drainSent && !cs.drainAcked && !cs.closed) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** Abortive stop, as {@link Server#abort()}. Any thread; idempotent; returns promptly. */
     public void abort() {
         stopLock.lock();
         try {
+            if (shutDownDone) {
+                return;
+            }
             List<Integer> clients;
             lock.lock();
             try {
-                if (phase == Phase.CLOSED) {
-                    return;
-                }
                 phase = Phase.CLOSING;
                 room.signalAll();
                 clients = new ArrayList<>(channels.keySet());
@@ -703,8 +962,13 @@ public final class ServerCore {
         }
     }
 
-    /** Destroys the group, interrupts handlers still running, joins every thread, releases backlogs. */
+    /**
+     * Destroys the group, interrupts handlers still running and gives them {@link #HANDLER_GRACE_NANOS}
+     * in all to end (a handler that ignores its interrupt is left to finish on its own: its response is
+     * dropped), releases backlogs. Called with {@code stopLock} held.
+     */
     private void shutDown() {
+        shutDownDone = true;
         List<Message> dropped = new ArrayList<>();
         lock.lock();
         try {
@@ -718,8 +982,22 @@ public final class ServerCore {
         for (Thread t : List.copyOf(handlers)) {
             t.interrupt();
         }
+        long graceEnd = System.nanoTime() + HANDLER_GRACE_NANOS;
         for (Thread t : List.copyOf(handlers)) {
-            join(t);
+            long wait = PendingCall.remaining(graceEnd);
+            try {
+                if (wait == 0 || !t.join(Duration.ofNanos(wait))) {
+                    break;
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+        }
+        int stuck = handlers.size();
+        if (stuck > 0) {
+            LOG.warn("server stopped with {} handler(s) still running (they ignored their interrupt); "
+                    + "their responses will be dropped", stuck);
         }
         lock.lock();
         try {
