@@ -41,8 +41,16 @@ public interface ChannelGroup extends AutoCloseable {
      *
      * <p>Classify what arrives by {@link Message#origin()} first, then status, then opcode.
      *
+     * <p>Interrupts: a waiting call (timeout above zero, {@link #INFINITE} included) on a thread that
+     * is interrupted, before the call or while it waits, throws {@link TofuInterruptedException}
+     * promptly, even if messages are queued, and leaves the thread's interrupt flag set; it takes
+     * nothing, so queued messages and those that arrive later stay for the next call (after the
+     * flag is cleared). {@code null} always means a timeout. A poll ({@link Duration#ZERO}) never
+     * waits and does not look at the interrupt flag.
+     *
      * @param timeout how long to wait; zero or negative polls
      * @return the next message, or {@code null} on timeout
+     * @throws TofuInterruptedException if the thread is interrupted (see above); the flag stays set
      * @throws TofuException {@link Status#SHUTDOWN_STARTED} once the group is destroyed or the engine
      *                       closed (also for a caller blocked here at that moment);
      *                       {@link Status#NOT_ALLOWED} if another thread is already waiting

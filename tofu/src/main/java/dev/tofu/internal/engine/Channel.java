@@ -145,15 +145,33 @@ abstract class Channel {
         }
     }
 
-    /** Waits until every job thread has ended or the deadline passes; returns whether all ended. */
-    final boolean awaitTermination(long deadlineNanos) throws InterruptedException {
-        for (Thread t : threads) {
-            long left = deadlineNanos - System.nanoTime();
-            if (left <= 0 || !t.join(java.time.Duration.ofNanos(left))) {
-                return false;
+    /**
+     * Waits until every job thread has ended or the deadline passes; returns whether all ended.
+     * An interrupt does not cut the wait short (a reactor closed from an interrupted thread still
+     * leaves no thread behind): it is remembered and the flag set again before returning.
+     */
+    final boolean awaitTermination(long deadlineNanos) {
+        boolean interrupted = false;
+        try {
+            for (Thread t : threads) {
+                while (true) {
+                    long left = deadlineNanos - System.nanoTime();
+                    try {
+                        if (left <= 0 || !t.join(java.time.Duration.ofNanos(left))) {
+                            return false;
+                        }
+                        break;
+                    } catch (InterruptedException e) {
+                        interrupted = true; // join again: the flag is cleared now
+                    }
+                }
+            }
+            return true;
+        } finally {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
             }
         }
-        return true;
     }
 
 

@@ -118,8 +118,10 @@ final class IoChannel extends Channel {
         if (opCode == Opcodes.BYE_SIGNAL && beginClose(Status.CHANNEL_CLOSED, m)) {
             return; // §5.5.2: abortive close; the ByeSignal comes back first in the bundle
         }
-        if (directWrite && opCode <= Opcodes.SIGNAL && out != null && worthWritingDirectly()
-                && outbox.tryClaimDirect()) {
+        // an interrupted caller never writes: the JDK would close the socket (ClosedByInterruptException)
+        // and with it the channel; the writer thread sends the frame, and the caller keeps its flag
+        if (directWrite && opCode <= Opcodes.SIGNAL && out != null && !Thread.currentThread().isInterrupted()
+                && worthWritingDirectly() && outbox.tryClaimDirect()) {
             writeDirect(m);
             return;
         }
@@ -178,7 +180,10 @@ final class IoChannel extends Channel {
 
     /**
      * Options.directWrite: the posting thread writes its frame itself because the outbox was idle
-     * (it holds the outbox's writing rights), saving the hand-off to the writer thread.
+     * (it holds the outbox's writing rights), saving the hand-off to the writer thread. Never on a
+     * thread whose interrupt flag is set ({@link #accept} checks): an interrupted thread's channel
+     * IO closes the socket. An interrupt that arrives while this write runs still closes it (the
+     * JDK offers no uninterruptible socket write); the channel then closes with SEND_FAILED.
      */
     private void writeDirect(Message m) {
         // `direct` belongs to whoever holds the writing rights: fill and clear it only before
