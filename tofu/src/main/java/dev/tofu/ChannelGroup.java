@@ -16,6 +16,13 @@ public interface ChannelGroup extends AutoCloseable {
     Duration INFINITE = Duration.ofSeconds(Long.MAX_VALUE, 999_999_999);
     /** One second. */
     Duration SEC = Duration.ofSeconds(1);
+    /**
+     * The text header on an engine-produced failure message (a HelloResponse with
+     * {@link Status#CONNECT_FAILED}, a WelcomeResponse with {@link Status#LISTEN_FAILED}, the close
+     * Signal of a channel that failed on an I/O error) that says why: the underlying exception's
+     * class and message, for example {@code java.net.ConnectException: Connection refused}.
+     */
+    String ERROR_HEADER = "~error";
 
     /**
      * Validates {@code message} (PROTOCOL.md §2.2), hands it to the engine and returns its prepared

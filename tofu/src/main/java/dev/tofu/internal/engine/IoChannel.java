@@ -200,7 +200,7 @@ final class IoChannel extends Channel {
             }
             outbox.doneWriting(false);
             if (!life.isClosing()) {
-                beginClose(isPeerLoss(e) ? life.peerLossReason() : Status.SEND_FAILED, null);
+                beginClose(isPeerLoss(e) ? life.peerLossReason() : Status.SEND_FAILED, null, e);
             }
             return;
         }
@@ -252,17 +252,17 @@ final class IoChannel extends Channel {
             target = Address.of(hello);
             s = connect(target);
         } catch (TofuException e) {
-            failConnect(e.status());
+            failConnect(e.status(), e);
             return;
         } catch (UnresolvedAddressException e) {
-            failConnect(Status.INVALID_ADDRESS);
+            failConnect(Status.INVALID_ADDRESS, e);
             return;
         } catch (IOException e) {
             if (!life.isClosing()) {
                 LOG.debug("channel {}: connect failed", number, e);
                 failConnect(e instanceof ConnectException ? Status.CONNECT_FAILED
                         : e instanceof java.nio.file.NoSuchFileException ? Status.UDS_PATH_NOT_FOUND
-                        : Status.CONNECT_FAILED);
+                        : Status.CONNECT_FAILED, e);
             }
             return;
         }
@@ -273,7 +273,7 @@ final class IoChannel extends Channel {
             } catch (IOException e) {
                 if (!life.isClosing()) {
                     LOG.debug("channel {}: TLS handshake with {} failed: {}", number, address(s), e.toString());
-                    failConnect(Status.CONNECT_FAILED);
+                    failConnect(Status.CONNECT_FAILED, e);
                 }
                 return;
             }
@@ -310,7 +310,7 @@ final class IoChannel extends Channel {
             try {
                 SocketTuning.apply(s, engine.options);
             } catch (IOException | UnsupportedOperationException e) {
-                throw new TofuException(Status.SETSOCKOPT_FAILED, "socket options failed: " + e.getMessage());
+                throw new TofuException(Status.SETSOCKOPT_FAILED, "socket options failed: " + e.getMessage(), e);
             }
             s.connect(target);
             if (s.getLocalAddress().equals(s.getRemoteAddress())) {
@@ -333,10 +333,11 @@ final class IoChannel extends Channel {
         }
     }
 
-    private void failConnect(Status status) {
+    /** The connect failed with {@code failure}: the HelloRequest comes back as a HelloResponse saying why (~error). */
+    private void failConnect(Status status, Throwable failure) {
         Message hello = outbox.pollFirst();
         ACCESS.setOpCodeRaw(hello, Opcodes.HELLO_RESPONSE); // §9 item 9: failures come back as HelloResponse
-        if (!beginClose(status, hello)) {
+        if (!beginClose(status, hello, failure)) {
             Message[] one = {hello};
             ACCESS.setOpCodeRaw(hello, Opcodes.HELLO_REQUEST);
             outbox.pushBackFront(one, 0, 1); // a close already began: it goes back with the unsent
@@ -373,12 +374,12 @@ final class IoChannel extends Channel {
             }
         } catch (ProtocolViolationException e) {
             LOG.debug("channel {}: {}", number, e.getMessage());
-            beginClose(Status.RECV_FAILED, null);
+            beginClose(Status.RECV_FAILED, null, e);
         } catch (EOFException e) {
             beginClose(life.peerLossReason(), null);
         } catch (IOException e) {
             if (!life.isClosing()) {
-                beginClose(isPeerLoss(e) ? life.peerLossReason() : Status.RECV_FAILED, null);
+                beginClose(isPeerLoss(e) ? life.peerLossReason() : Status.RECV_FAILED, null, e);
             }
         } catch (InterruptedException e) {
             beginClose(Status.RECV_FAILED, null);
@@ -514,7 +515,7 @@ final class IoChannel extends Channel {
         } catch (IOException e) {
             if (!life.isClosing()) {
                 LOG.debug("channel {}: TLS handshake from {} failed: {}", number, address(socket), e.toString());
-                beginClose(Status.ACCEPT_FAILED, null);
+                beginClose(Status.ACCEPT_FAILED, null, e);
             }
         } finally {
             tls.release(ok);
@@ -626,7 +627,7 @@ final class IoChannel extends Channel {
             outbox.pushBackFront(batch, done, n);
             outbox.doneWriting(bye);
             if (!life.isClosing()) {
-                beginClose(isPeerLoss(e) ? life.peerLossReason() : Status.SEND_FAILED, null);
+                beginClose(isPeerLoss(e) ? life.peerLossReason() : Status.SEND_FAILED, null, e);
             }
             return false;
         }
