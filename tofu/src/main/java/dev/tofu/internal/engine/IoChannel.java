@@ -4,6 +4,7 @@ import dev.tofu.Address;
 import dev.tofu.Message;
 import dev.tofu.Status;
 import dev.tofu.TofuException;
+import dev.tofu.internal.message.MessagePool;
 import dev.tofu.internal.message.PostRules;
 import dev.tofu.internal.wire.FrameHeader;
 import dev.tofu.internal.wire.FrameReader;
@@ -544,23 +545,27 @@ final class IoChannel extends Channel {
 
     /**
      * The pool was just found empty: one pool_empty Signal per episode (§6.6), then a wait for a
-     * message to read into; null when the channel or the pool closes meanwhile.
+     * message to read into; null when the channel or the pool closes meanwhile. The reader gets in
+     * line (MessagePool.enlist) before the Signal goes out, so a message the application puts back
+     * in answer goes to a waiting reader, never to another channel's non-waiting take.
      */
     private Message awaitReceiveMessage() throws InterruptedException {
-        group.deliverNotice(engine.notice(number, Status.POOL_EMPTY, 0));
-        LOG.debug("channel {}: pool empty, reading paused", number);
         ChannelEvents.BackPressure event = new ChannelEvents.BackPressure();
         long start = System.nanoTime();
-        event.begin();
+        MessagePool.Waiter inLine = engine.pool.enlist();
         try {
+            group.deliverNotice(engine.notice(number, Status.POOL_EMPTY, 0));
+            LOG.debug("channel {}: pool empty, reading paused", number);
+            event.begin();
             while (!life.isClosing() && !engine.pool.isClosed()) {
-                Message m = engine.pool.awaitForEngine(TimeUnit.MILLISECONDS.toNanos(100));
+                Message m = engine.pool.awaitForEngine(inLine, TimeUnit.MILLISECONDS.toNanos(100));
                 if (m != null) {
                     return m;
                 }
             }
             return null;
         } finally {
+            engine.pool.withdraw(inLine); // a message handed to it but not taken goes to the next waiter
             event.end();
             if (event.shouldCommit()) {
                 event.channel = number;
