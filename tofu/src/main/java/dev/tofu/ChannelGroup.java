@@ -33,6 +33,10 @@ public interface ChannelGroup extends AutoCloseable {
      * <p>On success the engine owns the message; the application must not use it again. On failure
      * the message stays with the application and its status is set to the error's.
      *
+     * <p>The caller's interrupt status neither fails the post nor closes the channel: an
+     * interrupted thread's post is sent by the channel's writer thread (even with
+     * {@link Options#withDirectWrite(boolean)}), and the flag stays set.
+     *
      * @param message the message to send; the application must own it
      * @return the header as prepared: assigned channel and message id, origin application, status 0
      * @throws TofuException         with the status of the first rule the message breaks,
