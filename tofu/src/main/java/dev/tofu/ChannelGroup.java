@@ -28,7 +28,9 @@ public interface ChannelGroup extends AutoCloseable {
      * Validates {@code message} (PROTOCOL.md §2.2), hands it to the engine and returns its prepared
      * header. A HelloRequest or WelcomeRequest posted with channel 0 opens a new channel, whose
      * number the returned header holds; a message id of 0 is replaced by the next process-wide id.
-     * Nothing has been sent when this returns: results arrive through {@link #waitReceive}.
+     * Nothing has been sent when this returns: results arrive through {@link #waitReceive} (a
+     * failed connect or listen comes back as a HelloResponse or WelcomeResponse whose
+     * {@link #ERROR_HEADER} says why).
      *
      * <p>On success the engine owns the message; the application must not use it again. On failure
      * the message stays with the application and its status is set to the error's.
