@@ -211,4 +211,30 @@ class EngineInterruptTest {
         assertEquals(0, engine.liveEngineThreads(), "close joined every channel thread, interrupted or not");
         assertNotNull(reactor.stats());
     }
+
+    @ParameterizedTest
+    @EnumSource(Transport.class)
+    void closingAGroupFromAnInterruptedThreadStillJoinsItsChannelThreads(Transport transport) {
+        int clients = 50;
+        try (Reactor reactor = Reactor.create(Options.DEFAULT)) {
+            Engine engine = (Engine) reactor.ampe();
+            Ampe ampe = reactor.ampe();
+            ChannelGroup g = ampe.create(); // the listener, its server channels and the clients: all in one group
+            Wire.Listener l = Wire.listen(ampe, g, transport.serverAddress());
+            for (int i = 0; i < clients; i++) {
+                Wire.hello(ampe, g, l.clientAddress());
+            }
+            for (int i = 0; i < clients; i++) {
+                Wire.await(g, m -> m.opCode() == OpCode.HELLO_REQUEST).close();
+            }
+            assertTrue(engine.liveEngineThreads() > 2 * clients, "channel threads run: " + engine.liveEngineThreads());
+            Thread.currentThread().interrupt();
+            g.close();
+            boolean flagAfter = Thread.interrupted();
+            assertTrue(flagAfter, "close keeps the caller's interrupt flag");
+            assertEquals(0, engine.liveEngineThreads(), "the group's close joined its channel threads, interrupted or not");
+        } finally {
+            Thread.interrupted();
+        }
+    }
 }
