@@ -40,9 +40,10 @@ abstract class Channel {
 
     /**
      * Why the channel failed, for the {@code ~error} header of its failure reply and close Signal:
-     * the class and message of the exception that started the close, or null. Written by the thread
-     * whose beginClose started the close (a job of this channel), before that job ends; read by
-     * {@link #finish()}, which runs after every job has ended.
+     * the class and message of the exception that started the close, or null. Written once, by the
+     * thread whose beginClose started the close (a job, or a poster's direct write), before it
+     * closes the transport, so before any job ends because of the close; read by {@link #finish()},
+     * which runs after every job has ended.
      */
     private volatile String error;
     /** Longest {@code ~error} value, in characters. */
