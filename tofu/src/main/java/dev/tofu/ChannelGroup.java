@@ -16,15 +16,28 @@ public interface ChannelGroup extends AutoCloseable {
     Duration INFINITE = Duration.ofSeconds(Long.MAX_VALUE, 999_999_999);
     /** One second. */
     Duration SEC = Duration.ofSeconds(1);
+    /**
+     * The text header on an engine-produced failure message (a HelloResponse with
+     * {@link Status#CONNECT_FAILED}, a WelcomeResponse with {@link Status#LISTEN_FAILED}, the close
+     * Signal of a channel that failed on an I/O error) that says why: the underlying exception's
+     * class and message, for example {@code java.net.ConnectException: Connection refused}.
+     */
+    String ERROR_HEADER = "~error";
 
     /**
      * Validates {@code message} (PROTOCOL.md §2.2), hands it to the engine and returns its prepared
      * header. A HelloRequest or WelcomeRequest posted with channel 0 opens a new channel, whose
      * number the returned header holds; a message id of 0 is replaced by the next process-wide id.
-     * Nothing has been sent when this returns: results arrive through {@link #waitReceive}.
+     * Nothing has been sent when this returns: results arrive through {@link #waitReceive} (a
+     * failed connect or listen comes back as a HelloResponse or WelcomeResponse whose
+     * {@link #ERROR_HEADER} says why).
      *
      * <p>On success the engine owns the message; the application must not use it again. On failure
      * the message stays with the application and its status is set to the error's.
+     *
+     * <p>The caller's interrupt status neither fails the post nor closes the channel: an
+     * interrupted thread's post is sent by the channel's writer thread (even with
+     * {@link Options#withDirectWrite(boolean)}), and the flag stays set.
      *
      * @param message the message to send; the application must own it
      * @return the header as prepared: assigned channel and message id, origin application, status 0
@@ -41,8 +54,16 @@ public interface ChannelGroup extends AutoCloseable {
      *
      * <p>Classify what arrives by {@link Message#origin()} first, then status, then opcode.
      *
+     * <p>Interrupts: a waiting call (timeout above zero, {@link #INFINITE} included) on a thread that
+     * is interrupted, before the call or while it waits, throws {@link TofuInterruptedException}
+     * promptly, even if messages are queued, and leaves the thread's interrupt flag set; it takes
+     * nothing, so queued messages and those that arrive later stay for the next call (after the
+     * flag is cleared). {@code null} always means a timeout. A poll ({@link Duration#ZERO}) never
+     * waits and does not look at the interrupt flag.
+     *
      * @param timeout how long to wait; zero or negative polls
      * @return the next message, or {@code null} on timeout
+     * @throws TofuInterruptedException if the thread is interrupted (see above); the flag stays set
      * @throws TofuException {@link Status#SHUTDOWN_STARTED} once the group is destroyed or the engine
      *                       closed (also for a caller blocked here at that moment);
      *                       {@link Status#NOT_ALLOWED} if another thread is already waiting

@@ -196,7 +196,11 @@ public final class Options {
      * group's receive queue, writes directly (a poster in a burst, or a server loop with more
      * requests to answer, hands to the writer). Measured with 64 in flight: about the default's
      * pipelined throughput (0.6-1.7× in noisy runs; always writing directly gave about 0.2×).
-     * Meant for request/response at low concurrency. Off by default.
+     * Meant for request/response at low concurrency. Off by default. A thread whose interrupt
+     * flag is set never writes directly (an interrupted thread's socket IO makes the JDK close the
+     * socket): its post goes to the writer thread and it keeps its flag. An interrupt that arrives
+     * while a direct write is under way still closes the channel with {@link Status#SEND_FAILED};
+     * do not interrupt threads that post on a direct-write channel.
      *
      * @param directWrite whether {@code post} may write on the posting thread
      * @return the new options

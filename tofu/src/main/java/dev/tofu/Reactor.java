@@ -82,7 +82,9 @@ public final class Reactor implements AutoCloseable {
      * (blocked {@link ChannelGroup#waitReceive} calls wake with {@link Status#SHUTDOWN_STARTED}),
      * every channel closes silently (sockets reset, UDS listener files removed), every queued or
      * in-flight message is dropped, the channel threads are joined and the pool is closed.
-     * Idempotent.
+     * Idempotent. An interrupt does not cut the join short: called on an interrupted thread (or
+     * interrupted while it waits), it still returns only once the channel threads have ended (at
+     * most 10 s per group for a thread that does not end), and leaves the interrupt flag set.
      */
     @Override
     public void close() {

@@ -274,18 +274,23 @@ class GroupQueueTest {
 
     @Test
     @Timeout(10)
-    void anInterruptedConsumerReturnsNullAndKeepsItsInterruptStatus() throws InterruptedException {
+    void anInterruptedConsumerThrowsTofuInterruptedExceptionAndKeepsItsInterruptStatus() throws InterruptedException {
         GroupQueue q = new GroupQueue(4);
         AtomicReference<Object> result = new AtomicReference<>("unset");
         AtomicBoolean flag = new AtomicBoolean();
         Thread consumer = Thread.ofVirtual().start(() -> {
-            result.set(q.take(Long.MAX_VALUE));
+            try {
+                result.set(q.take(Long.MAX_VALUE));
+            } catch (Throwable e) {
+                result.set(e);
+            }
             flag.set(Thread.currentThread().isInterrupted());
         });
         awaitParked(consumer);
         consumer.interrupt();
         assertTrue(consumer.join(Duration.ofSeconds(5)));
-        assertNull(result.get());
+        assertInstanceOf(dev.tofu.TofuInterruptedException.class, result.get(),
+                "issue 19: an interrupted wait says so (null means a timeout)");
         assertTrue(flag.get());
         assertTrue(q.putNotice(msg(1)));
         assertEquals(1, id(q.take(0)), "the queue still works");

@@ -38,6 +38,17 @@ abstract class Channel {
     /** Engine threads alive in this process, across every engine (for leak checks). */
     static final AtomicInteger LIVE_THREADS = new AtomicInteger();
 
+    /**
+     * Why the channel failed, for the {@code ~error} header of its failure reply and close Signal:
+     * the class and message of the exception that started the close, or null. Written once, by the
+     * thread whose beginClose started the close (a job, or a poster's direct write), before it
+     * closes the transport, so before any job ends because of the close; read by {@link #finish()},
+     * which runs after every job has ended.
+     */
+    private volatile String error;
+    /** Longest {@code ~error} value, in characters. */
+    private static final int MAX_ERROR_CHARS = 1024;
+
     private final AtomicInteger liveJobs = new AtomicInteger(1);
     private final List<Thread> threads = new CopyOnWriteArrayList<>();
 
@@ -86,14 +97,30 @@ abstract class Channel {
         return beginClose(new CloseCause(reason, trigger, false));
     }
 
+    /**
+     * Starts a close with {@code reason} because of {@code failure} (an I/O error, say); returns
+     * whether this call started it, in which case the failure's class and message go to the
+     * application in the {@code ~error} header of the trigger and of the close Signal.
+     */
+    final boolean beginClose(Status reason, MessageStore trigger, Throwable failure) {
+        return beginClose(new CloseCause(reason, trigger, false), failure);
+    }
+
     /** Starts a silent close (group destroy, engine close). */
     final boolean beginSilentClose() {
         return beginClose(new CloseCause(Status.CHANNEL_CLOSED, null, true));
     }
 
     final boolean beginClose(CloseCause cause) {
+        return beginClose(cause, null);
+    }
+
+    private boolean beginClose(CloseCause cause, Throwable failure) {
         if (!life.beginClose(cause)) {
             return false;
+        }
+        if (failure != null) {
+            error = describe(failure);
         }
         LOG.debug("channel {} ({}) closing: {}{}", number, kind(), cause.reason(), cause.silent() ? " (silent)" : "");
         closeTransport();
@@ -145,15 +172,33 @@ abstract class Channel {
         }
     }
 
-    /** Waits until every job thread has ended or the deadline passes; returns whether all ended. */
-    final boolean awaitTermination(long deadlineNanos) throws InterruptedException {
-        for (Thread t : threads) {
-            long left = deadlineNanos - System.nanoTime();
-            if (left <= 0 || !t.join(java.time.Duration.ofNanos(left))) {
-                return false;
+    /**
+     * Waits until every job thread has ended or the deadline passes; returns whether all ended.
+     * An interrupt does not cut the wait short (a reactor closed from an interrupted thread still
+     * leaves no thread behind): it is remembered and the flag set again before returning.
+     */
+    final boolean awaitTermination(long deadlineNanos) {
+        boolean interrupted = false;
+        try {
+            for (Thread t : threads) {
+                while (true) {
+                    long left = deadlineNanos - System.nanoTime();
+                    try {
+                        if (left <= 0 || !t.join(java.time.Duration.ofNanos(left))) {
+                            return false;
+                        }
+                        break;
+                    } catch (InterruptedException e) {
+                        interrupted = true; // join again: the flag is cleared now
+                    }
+                }
+            }
+            return true;
+        } finally {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
             }
         }
-        return true;
     }
 
 
@@ -178,13 +223,14 @@ abstract class Channel {
             engine.pool.recycle(cause.trigger());
             unsent.forEach(engine.pool::recycle);
         } else {
+            String why = error;
             if (cause.trigger() != null) {
-                group.deliverNotice(stamp(cause.trigger(), cause.reason()));
+                group.deliverNotice(withError(stamp(cause.trigger(), cause.reason()), why));
             }
             for (MessageStore m : unsent) {
                 group.deliverNotice(stamp(m, cause.reason()));
             }
-            group.deliverNotice(engine.notice(number, Status.CHANNEL_CLOSED, channelMessageId));
+            group.deliverNotice(withError(engine.notice(number, Status.CHANNEL_CLOSED, channelMessageId), why));
         }
         ChannelEvents.Closed e = new ChannelEvents.Closed();
         if (e.shouldCommit()) {
@@ -198,6 +244,22 @@ abstract class Channel {
         engine.table.release(number, this);
         group.forget(this);
         LOG.debug("channel {} ({}) closed: {}, {} unsent returned", number, kind(), cause.reason(), unsent.size());
+    }
+
+    /** Adds the {@code ~error} header (ChannelGroup.ERROR_HEADER) to an engine-owned message, if {@code why} is set. */
+    private static MessageStore withError(MessageStore m, String why) {
+        if (why != null) {
+            ListenerChannel.appendHeader(m, dev.tofu.ChannelGroup.ERROR_HEADER, why);
+        }
+        return m;
+    }
+
+    /** The class and message of {@code failure}, on one line (a text header value), at most {@link #MAX_ERROR_CHARS}. */
+    static String describe(Throwable failure) {
+        String text = failure.getMessage() == null ? failure.getClass().getName()
+                : failure.getClass().getName() + ": " + failure.getMessage();
+        text = text.replace('\r', ' ').replace('\n', ' ').strip();
+        return text.length() <= MAX_ERROR_CHARS ? text : text.substring(0, MAX_ERROR_CHARS);
     }
 
     static MessageStore stamp(MessageStore m, Status reason) {

@@ -229,7 +229,7 @@ public final class Engine implements Ampe {
             SocketTuning.apply(accepted, options);
         } catch (IOException e) {
             LOG.debug("channel {}: socket options failed", n, e);
-            ch.beginClose(Status.SETSOCKOPT_FAILED, null);
+            ch.beginClose(Status.SETSOCKOPT_FAILED, null, e);
         }
         if (!g.register(ch)) {
             ch.beginSilentClose();

@@ -163,13 +163,8 @@ public final class Group implements ChannelGroup {
             }
             long deadline = System.nanoTime() + Engine.TERMINATION_NANOS;
             for (Channel ch : List.copyOf(channels)) {
-                try {
-                    if (!ch.awaitTermination(deadline)) {
-                        LOG.warn("channel {} did not end within the shutdown deadline", ch.number);
-                    }
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    break;
+                if (!ch.awaitTermination(deadline)) { // joins even on an interrupted thread, keeping the flag
+                    LOG.warn("channel {} did not end within the shutdown deadline", ch.number);
                 }
             }
             LOG.debug("group destroyed");
@@ -262,10 +257,18 @@ public final class Group implements ChannelGroup {
         return queue.size();
     }
 
+    /** Waits for the destroy another thread runs; an interrupt does not cut it short (the flag is kept). */
     private void awaitDestroyed() {
-        try {
-            destroyDone.await();
-        } catch (InterruptedException e) {
+        boolean interrupted = false;
+        while (true) {
+            try {
+                destroyDone.await();
+                break;
+            } catch (InterruptedException e) {
+                interrupted = true;
+            }
+        }
+        if (interrupted) {
             Thread.currentThread().interrupt();
         }
     }

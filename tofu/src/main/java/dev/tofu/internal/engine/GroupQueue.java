@@ -3,6 +3,7 @@ package dev.tofu.internal.engine;
 import dev.tofu.internal.message.MessageStore;
 import dev.tofu.Status;
 import dev.tofu.TofuException;
+import dev.tofu.TofuInterruptedException;
 
 import org.jctools.queues.atomic.MpscUnboundedAtomicArrayQueue;
 
@@ -193,13 +194,17 @@ public final class GroupQueue {
     /**
      * Takes the next message in arrival order (the single consumer: {@code waitReceive}).
      *
-     * <p>If the calling thread is interrupted while waiting, returns {@code null} as on a timeout
-     * and leaves the interrupt status set.
+     * <p>A waiting take ({@code timeoutNanos > 0}) on a thread that is interrupted, before the call
+     * or while it waits, throws {@link TofuInterruptedException} at once, even if messages are
+     * queued, and leaves the interrupt status set; nothing is taken, so every queued message (and
+     * every later one) stays for the next take. A poll ({@code timeoutNanos <= 0}) never waits and
+     * ignores the interrupt status.
      *
      * @param timeoutNanos 0 polls, {@link Long#MAX_VALUE} waits forever, otherwise the most to wait
      * @return the message, now owned by the caller, or {@code null} on timeout
      * @throws TofuException {@link Status#SHUTDOWN_STARTED} once the queue is closed (also wakes a
-     *         waiting consumer); {@link Status#NOT_ALLOWED} if another thread is inside take
+     *         waiting consumer); {@link Status#NOT_ALLOWED} if another thread is inside take;
+     *         {@link TofuInterruptedException} if the thread is interrupted (see above)
      */
     public MessageStore take(long timeoutNanos) {
         Thread me = Thread.currentThread();
@@ -210,6 +215,9 @@ public final class GroupQueue {
         try {
             // consumer CAS before the state read; close writes state before reading consumer (Dekker)
             checkOpen();
+            if (timeoutNanos > 0 && me.isInterrupted()) {
+                throw interrupted(); // before the poll: an interrupted consumer stops, even under load
+            }
             MessageStore m = queue.poll();
             if (m != null) {
                 return handOut(m);
@@ -307,7 +315,7 @@ public final class GroupQueue {
                     return handOut(m);
                 }
                 if (me.isInterrupted()) {
-                    return null;
+                    throw interrupted(); // the flag stays set; nothing was taken
                 }
                 if (!spun) {
                     spun = true;
@@ -363,6 +371,10 @@ public final class GroupQueue {
             framePermits.release();   // wakes one producer parked in putFrame
         }
         return m;
+    }
+
+    private static TofuInterruptedException interrupted() {
+        return new TofuInterruptedException("waitReceive interrupted");
     }
 
     private void checkOpen() {

@@ -4,6 +4,7 @@ import dev.tofu.Address;
 import dev.tofu.internal.message.MessageStore;
 import dev.tofu.Status;
 import dev.tofu.TofuException;
+import dev.tofu.internal.message.MessagePool;
 import dev.tofu.internal.message.PostRules;
 import dev.tofu.internal.wire.FrameHeader;
 import dev.tofu.internal.wire.FrameReader;
@@ -118,8 +119,10 @@ final class IoChannel extends Channel {
         if (opCode == Opcodes.BYE_SIGNAL && beginClose(Status.CHANNEL_CLOSED, m)) {
             return; // §5.5.2: abortive close; the ByeSignal comes back first in the bundle
         }
-        if (directWrite && opCode <= Opcodes.SIGNAL && out != null && worthWritingDirectly()
-                && outbox.tryClaimDirect()) {
+        // an interrupted caller never writes: the JDK would close the socket (ClosedByInterruptException)
+        // and with it the channel; the writer thread sends the frame, and the caller keeps its flag
+        if (directWrite && opCode <= Opcodes.SIGNAL && out != null && !Thread.currentThread().isInterrupted()
+                && worthWritingDirectly() && outbox.tryClaimDirect()) {
             writeDirect(m);
             return;
         }
@@ -178,7 +181,10 @@ final class IoChannel extends Channel {
 
     /**
      * Options.directWrite: the posting thread writes its frame itself because the outbox was idle
-     * (it holds the outbox's writing rights), saving the hand-off to the writer thread.
+     * (it holds the outbox's writing rights), saving the hand-off to the writer thread. Never on a
+     * thread whose interrupt flag is set ({@link #accept} checks): an interrupted thread's channel
+     * IO closes the socket. An interrupt that arrives while this write runs still closes it (the
+     * JDK offers no uninterruptible socket write); the channel then closes with SEND_FAILED.
      */
     private void writeDirect(MessageStore m) {
         // `direct` belongs to whoever holds the writing rights: fill and clear it only before
@@ -195,7 +201,7 @@ final class IoChannel extends Channel {
             }
             outbox.doneWriting(false);
             if (!life.isClosing()) {
-                beginClose(isPeerLoss(e) ? life.peerLossReason() : Status.SEND_FAILED, null);
+                beginClose(isPeerLoss(e) ? life.peerLossReason() : Status.SEND_FAILED, null, e);
             }
             return;
         }
@@ -247,17 +253,17 @@ final class IoChannel extends Channel {
             target = Address.of(ACCESS.view(hello));
             s = connect(target);
         } catch (TofuException e) {
-            failConnect(e.status());
+            failConnect(e.status(), e);
             return;
         } catch (UnresolvedAddressException e) {
-            failConnect(Status.INVALID_ADDRESS);
+            failConnect(Status.INVALID_ADDRESS, e);
             return;
         } catch (IOException e) {
             if (!life.isClosing()) {
                 LOG.debug("channel {}: connect failed", number, e);
                 failConnect(e instanceof ConnectException ? Status.CONNECT_FAILED
                         : e instanceof java.nio.file.NoSuchFileException ? Status.UDS_PATH_NOT_FOUND
-                        : Status.CONNECT_FAILED);
+                        : Status.CONNECT_FAILED, e);
             }
             return;
         }
@@ -268,7 +274,7 @@ final class IoChannel extends Channel {
             } catch (IOException e) {
                 if (!life.isClosing()) {
                     LOG.debug("channel {}: TLS handshake with {} failed: {}", number, address(s), e.toString());
-                    failConnect(Status.CONNECT_FAILED);
+                    failConnect(Status.CONNECT_FAILED, e);
                 }
                 return;
             }
@@ -305,7 +311,7 @@ final class IoChannel extends Channel {
             try {
                 SocketTuning.apply(s, engine.options);
             } catch (IOException | UnsupportedOperationException e) {
-                throw new TofuException(Status.SETSOCKOPT_FAILED, "socket options failed: " + e.getMessage());
+                throw new TofuException(Status.SETSOCKOPT_FAILED, "socket options failed: " + e.getMessage(), e);
             }
             s.connect(target);
             if (s.getLocalAddress().equals(s.getRemoteAddress())) {
@@ -328,10 +334,11 @@ final class IoChannel extends Channel {
         }
     }
 
-    private void failConnect(Status status) {
+    /** The connect failed with {@code failure}: the HelloRequest comes back as a HelloResponse saying why (~error). */
+    private void failConnect(Status status, Throwable failure) {
         MessageStore hello = outbox.pollFirst();
         hello.setOpCodeRaw(Opcodes.HELLO_RESPONSE); // §9 item 9: failures come back as HelloResponse
-        if (!beginClose(status, hello)) {
+        if (!beginClose(status, hello, failure)) {
             MessageStore[] one = {hello};
             hello.setOpCodeRaw(Opcodes.HELLO_REQUEST);
             outbox.pushBackFront(one, 0, 1); // a close already began: it goes back with the unsent
@@ -368,12 +375,12 @@ final class IoChannel extends Channel {
             }
         } catch (ProtocolViolationException e) {
             LOG.debug("channel {}: {}", number, e.getMessage());
-            beginClose(Status.RECV_FAILED, null);
+            beginClose(Status.RECV_FAILED, null, e);
         } catch (EOFException e) {
             beginClose(life.peerLossReason(), null);
         } catch (IOException e) {
             if (!life.isClosing()) {
-                beginClose(isPeerLoss(e) ? life.peerLossReason() : Status.RECV_FAILED, null);
+                beginClose(isPeerLoss(e) ? life.peerLossReason() : Status.RECV_FAILED, null, e);
             }
         } catch (InterruptedException e) {
             beginClose(Status.RECV_FAILED, null);
@@ -509,7 +516,7 @@ final class IoChannel extends Channel {
         } catch (IOException e) {
             if (!life.isClosing()) {
                 LOG.debug("channel {}: TLS handshake from {} failed: {}", number, address(socket), e.toString());
-                beginClose(Status.ACCEPT_FAILED, null);
+                beginClose(Status.ACCEPT_FAILED, null, e);
             }
         } finally {
             tls.release(ok);
@@ -538,23 +545,27 @@ final class IoChannel extends Channel {
 
     /**
      * The pool was just found empty: one pool_empty Signal per episode (§6.6), then a wait for a
-     * message to read into; null when the channel or the pool closes meanwhile.
+     * message to read into; null when the channel or the pool closes meanwhile. The reader gets in
+     * line (MessagePool.enlist) before the Signal goes out, so a message the application puts back
+     * in answer goes to a waiting reader, never to another channel's non-waiting take.
      */
     private MessageStore awaitReceiveMessage() throws InterruptedException {
-        group.deliverNotice(engine.notice(number, Status.POOL_EMPTY, 0));
-        LOG.debug("channel {}: pool empty, reading paused", number);
         ChannelEvents.BackPressure event = new ChannelEvents.BackPressure();
         long start = System.nanoTime();
-        event.begin();
+        MessagePool.Waiter inLine = engine.pool.enlist();
         try {
+            group.deliverNotice(engine.notice(number, Status.POOL_EMPTY, 0));
+            LOG.debug("channel {}: pool empty, reading paused", number);
+            event.begin();
             while (!life.isClosing() && !engine.pool.isClosed()) {
-                MessageStore m = engine.pool.awaitForEngine(TimeUnit.MILLISECONDS.toNanos(100));
+                MessageStore m = engine.pool.awaitForEngine(inLine, TimeUnit.MILLISECONDS.toNanos(100));
                 if (m != null) {
                     return m;
                 }
             }
             return null;
         } finally {
+            engine.pool.withdraw(inLine); // a message handed to it but not taken goes to the next waiter
             event.end();
             if (event.shouldCommit()) {
                 event.channel = number;
@@ -621,7 +632,7 @@ final class IoChannel extends Channel {
             outbox.pushBackFront(batch, done, n);
             outbox.doneWriting(bye);
             if (!life.isClosing()) {
-                beginClose(isPeerLoss(e) ? life.peerLossReason() : Status.SEND_FAILED, null);
+                beginClose(isPeerLoss(e) ? life.peerLossReason() : Status.SEND_FAILED, null, e);
             }
             return false;
         }

@@ -118,15 +118,15 @@ final class ListenerChannel extends Channel {
             s = bind(address);
             boundTo = describe(s.getLocalAddress());
         } catch (TofuException e) {
-            failOpen(e.status());
+            failOpen(e.status(), e);
             return;
         } catch (UnresolvedAddressException e) {
-            failOpen(Status.INVALID_ADDRESS);
+            failOpen(Status.INVALID_ADDRESS, e);
             return;
         } catch (IOException | RuntimeException e) {
             if (!life.isClosing()) {
                 LOG.debug("listener {}: bind failed", number, e);
-                failOpen(Status.LISTEN_FAILED);
+                failOpen(Status.LISTEN_FAILED, e);
             }
             return;
         }
@@ -201,7 +201,7 @@ final class ListenerChannel extends Channel {
             } catch (IOException e) {
                 if (!life.isClosing()) {
                     LOG.warn("listener {}: accept failed, closing the listener", number, e);
-                    beginClose(Status.ACCEPT_FAILED, null);
+                    beginClose(Status.ACCEPT_FAILED, null, e);
                 }
                 return;
             }
@@ -230,11 +230,12 @@ final class ListenerChannel extends Channel {
         openAccepted.give();
     }
 
-    private void failOpen(Status status) {
+    /** The listen failed with {@code failure}: the WelcomeRequest comes back as a WelcomeResponse saying why (~error). */
+    private void failOpen(Status status, Throwable failure) {
         MessageStore welcome = request;
         welcome.setOpCodeRaw(Opcodes.WELCOME_RESPONSE);
         welcome.setChannel(number);
-        if (beginClose(status, welcome)) {
+        if (beginClose(status, welcome, failure)) {
             request = null; // it travels as the trigger now
         }
     }

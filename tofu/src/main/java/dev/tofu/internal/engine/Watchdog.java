@@ -108,12 +108,19 @@ final class Watchdog {
             return;
         }
         LockSupport.unpark(t);
-        try {
-            long left = deadlineNanos - System.nanoTime();
-            if (left <= 0 || !t.join(Duration.ofNanos(left))) {
-                LOG.warn("the timeout watchdog did not end in time");
+        boolean interrupted = false;
+        while (true) {
+            try {
+                long left = deadlineNanos - System.nanoTime();
+                if (left <= 0 || !t.join(Duration.ofNanos(left))) {
+                    LOG.warn("the timeout watchdog did not end in time");
+                }
+                break;
+            } catch (InterruptedException e) {
+                interrupted = true; // join again: a reactor closed from an interrupted thread leaves no thread behind
             }
-        } catch (InterruptedException e) {
+        }
+        if (interrupted) {
             Thread.currentThread().interrupt();
         }
     }

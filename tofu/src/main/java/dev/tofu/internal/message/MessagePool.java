@@ -48,15 +48,29 @@ import java.util.concurrent.locks.ReentrantLock;
  * on a contended {@code ReentrantLock} costs far more than they do), guards that stripe's stack
  * and size; nothing inside it blocks, and no thread holds two stripe locks. {@code closed} is set
  * before close() clears the stripes, and every push re-checks it under the stripe's lock, so
- * nothing is kept after close() has cleared a stripe. A reader waiting for a message in
- * {@link #awaitForEngine} waits on {@code refilled} under the separate {@code waitLock}, after
- * counting itself in {@code waiting} and checking every stripe once more under its lock (size
- * hints ignored); whoever pushes reads {@code waiting} after its unlock (a volatile write, then a
- * volatile read: no lost wake-up) and only then takes {@code waitLock} to signal. A stripe's size
- * read without its lock is a hint that may be stale: a take or keep that trusts it may pass over
- * a stripe, so a concurrent {@code POOL_ONLY} get may find nothing or a keep drop its message,
- * which the caller cannot tell from a race it lost. No {@code synchronized} (virtual threads must
- * not pin), no per-thread caches.
+ * nothing is kept after close() has cleared a stripe. A stripe's size read without its lock is
+ * a hint that may be stale: a take or keep that trusts it may pass over a stripe, so a concurrent
+ * {@code POOL_ONLY} get may find nothing or a keep drop its message, which the caller cannot tell
+ * from a race it lost. No {@code synchronized} (virtual threads must not pin), no per-thread
+ * caches.
+ *
+ * <p>Waiting readers and fairness: a channel's reader that finds the pool empty {@link #enlist}s a
+ * {@link Waiter} (before it tells the application with its pool_empty Signal), waits in
+ * {@link #awaitForEngine(Waiter, long)} and {@link #withdraw}s it when done. {@code waiters} (the
+ * unserved waiters, oldest first), {@code waiting} (its size, also readable without the lock) and
+ * each waiter's fields are guarded by {@code waitLock}; lock order is {@code waitLock}, then a
+ * stripe lock, never the reverse. Fairness invariant: while a reader waits, a message given back
+ * goes to a waiting reader, not to whoever takes next: a keep that sees {@code waiting > 0} hands
+ * its message to the oldest waiter ({@code handed}, signalled through the waiter's own condition)
+ * instead of pushing it; the engine's non-waiting takes ({@link #tryTakeForEngine}) take nothing
+ * while {@code waiting > 0} (their reader then waits in line); a keep that pushed reads
+ * {@code waiting} after its stripe unlock and, if a reader enlisted meanwhile, moves idle
+ * messages to the waiters under {@code waitLock}; a waiter looks at every stripe under its lock
+ * (hints ignored) before each wait, so a push before it enlisted is seen (no lost wake-up). A
+ * message handed to a waiter is owned by the engine; one its waiter withdraws without taking it is
+ * kept again (handed on or pushed). Without this, a message put back for a starved reader could
+ * be taken by another channel's reader or by the application, and the starved reader, which sends
+ * one pool_empty Signal per wait, would wait until unrelated traffic came.
  */
 public final class MessagePool {
 
@@ -81,11 +95,26 @@ public final class MessagePool {
     /** Buffer capacity of the idle messages whose buffers are over KEEP_ALWAYS_BYTES. */
     private final AtomicLong bigRetained = new AtomicLong();
     private final ReentrantLock waitLock = new ReentrantLock();
-    private final Condition refilled = waitLock.newCondition();
-    private final AtomicInteger waiting = new AtomicInteger(); // threads in awaitForEngine
+    private final ArrayDeque<Waiter> waiters = new ArrayDeque<>(); // guarded by waitLock: unserved, oldest first
+    private final AtomicInteger waiting = new AtomicInteger(); // waiters.size(), written under waitLock
     private final AtomicLong created = new AtomicLong();
     private final AtomicLong dropped = new AtomicLong();
     private final AtomicLong adopted = new AtomicLong();
+
+    /**
+     * A reader waiting for a message, from {@link #enlist} to {@link #withdraw} (one thread: the
+     * channel's reader). Fields guarded by the pool's {@code waitLock}.
+     */
+    public static final class Waiter {
+        private final Condition wake;
+        private MessageStore handed;   // a kept message given to this waiter, owned by the engine
+        private boolean queued;   // in waiters: not served yet
+        private boolean woken;    // wakeWaiters() since this waiter last returned
+
+        private Waiter(Condition wake) {
+            this.wake = wake;
+        }
+    }
 
     /** One LIFO stack of idle messages and its lock; fields other than cap are guarded by lock. */
     private static final class Stripe {
@@ -204,11 +233,11 @@ public final class MessagePool {
     /**
      * Takes an idle message for the engine's own use (reading a frame), never creating one.
      *
-     * @return a cleared message owned by the engine, or {@code null} if none is idle or the pool is
-     *         closed
+     * @return a cleared message owned by the engine, or {@code null} if none is idle, a reader
+     *         waits (see {@link #tryTakeForEngine(MessageStore[], int, int)}) or the pool is closed
      */
     public MessageStore tryTakeForEngine() {
-        return closed ? null : takeOne(threadHome(), Owner.ENGINE, true);
+        return closed || waiting.get() > 0 ? null : takeOne(threadHome(), Owner.ENGINE, true);
     }
 
     /**
@@ -217,11 +246,14 @@ public final class MessagePool {
      * channel's number) has under one lock acquisition, or, when it has none, what the first other
      * stripe with messages has.
      *
+     * <p>Takes nothing while a reader waits in {@link #awaitForEngine(Waiter, long)}: messages
+     * given back then are for the waiting readers, and the caller's reader waits in line.
+     *
      * @return how many messages were put in {@code dst[0, n)}, owned by the engine; 0 if none is
-     *         idle or the pool is closed
+     *         idle, a reader waits, or the pool is closed
      */
     public int tryTakeForEngine(MessageStore[] dst, int max, int hint) {
-        if (closed || max <= 0) {
+        if (closed || max <= 0 || waiting.get() > 0) {
             return 0;
         }
         int home = home(hint);
@@ -253,46 +285,167 @@ public final class MessagePool {
     /**
      * Waits up to {@code nanos} for an idle message for the engine; returns {@code null} on timeout,
      * when the pool closes, or when {@link #wakeWaiters()} is called (the caller re-checks why).
+     * The same as {@link #enlist}, {@link #awaitForEngine(Waiter, long)}, {@link #withdraw}.
      */
     public MessageStore awaitForEngine(long nanos) throws InterruptedException {
         MessageStore m = tryTakeForEngine();
         if (m != null || nanos <= 0 || closed) {
             return m;
         }
+        Waiter w = enlist();
+        try {
+            return awaitForEngine(w, nanos);
+        } finally {
+            withdraw(w);
+        }
+    }
+
+    /**
+     * Puts the calling reader in line for the next message given back (FIFO among waiting readers):
+     * from now on a keep hands its message to the oldest waiter and the engine's non-waiting takes
+     * yield. Call before telling the application the pool is empty, so the message it puts back in
+     * answer cannot be taken by anyone but a waiting reader; always {@link #withdraw} afterwards.
+     */
+    public Waiter enlist() {
+        Waiter w = new Waiter(waitLock.newCondition());
         waitLock.lock();
         try {
-            waiting.incrementAndGet(); // before the second look: a push after it sees us waiting
-            try {
-                // locking every stripe, hints or not: a push before our count is then seen through
-                // its stripe's lock, so either this look finds it or its pusher signals us
-                m = closed ? null : takeOne(threadHome(), Owner.ENGINE, false);
-                if (m != null || closed) {
+            w.queued = true;
+            waiters.addLast(w);
+            waiting.incrementAndGet();
+        } finally {
+            waitLock.unlock();
+        }
+        return w;
+    }
+
+    /**
+     * Waits up to {@code nanos} for a message for the enlisted waiter {@code w}: one handed to it, or
+     * an idle one (it looks at every stripe under its lock first). Returns {@code null} on timeout,
+     * when the pool closes, or when {@link #wakeWaiters()} was called (the caller re-checks why and
+     * may wait again, keeping its place in line). A message returned is owned by the engine; the
+     * waiter is then served and must still be {@link #withdraw}n.
+     */
+    public MessageStore awaitForEngine(Waiter w, long nanos) throws InterruptedException {
+        waitLock.lock();
+        try {
+            long left = nanos;
+            while (true) {
+                MessageStore m = w.handed;
+                if (m != null) {
+                    w.handed = null;
                     return m;
                 }
-                refilled.awaitNanos(nanos); // a pusher's signal needs waitLock, held until this releases it
-            } finally {
-                waiting.decrementAndGet();
+                if (closed) {
+                    return null;
+                }
+                // an idle message while readers wait is one a keep pushed before it saw them: take it
+                m = takeOne(threadHome(), Owner.ENGINE, false);
+                if (m != null) {
+                    dequeue(w);
+                    return m;
+                }
+                if (w.woken) {
+                    w.woken = false;
+                    return null;
+                }
+                if (left <= 0) {
+                    return null;
+                }
+                left = w.wake.awaitNanos(left); // a keep's hand-off or wakeWaiters needs waitLock, released here
             }
         } finally {
             waitLock.unlock();
         }
-        return tryTakeForEngine();
     }
 
-    /** Wakes every thread in {@link #awaitForEngine} (used when a channel closes). */
+    /**
+     * Takes {@code w} out of line. A message handed to it meanwhile that it has not taken is kept
+     * again (handed to the next waiter, or pushed).
+     */
+    public void withdraw(Waiter w) {
+        MessageStore m;
+        waitLock.lock();
+        try {
+            dequeue(w);
+            m = w.handed;
+            w.handed = null;
+        } finally {
+            waitLock.unlock();
+        }
+        if (m != null) {
+            m.setOwner(Owner.POOL);
+            keep(m, threadHome());
+        }
+    }
+
+    /** Holding waitLock: removes {@code w} from the line if it is still in it. */
+    private void dequeue(Waiter w) {
+        if (w.queued) {
+            w.queued = false;
+            waiters.remove(w);
+            waiting.decrementAndGet();
+        }
+    }
+
+    /** Wakes every reader in {@link #awaitForEngine} (used when a channel closes): each re-checks why. */
     public void wakeWaiters() {
         waitLock.lock();
         try {
-            refilled.signalAll();
+            for (Waiter w : waiters) {
+                w.woken = true;
+                w.wake.signal();
+            }
         } finally {
             waitLock.unlock();
         }
     }
 
-    /** After a push (or close), once the stripe's lock is released: wakes waiting readers, if any. */
+    /**
+     * Hands {@code m} (owned by the pool, cleared) to the oldest waiting reader; false (nothing
+     * done) if none waits or the pool is closed.
+     */
+    private boolean handToWaiter(MessageStore m) {
+        waitLock.lock();
+        try {
+            Waiter w = closed ? null : waiters.pollFirst();
+            if (w == null) {
+                return false;
+            }
+            w.queued = false;
+            waiting.decrementAndGet();
+            m.setOwner(Owner.ENGINE);
+            w.handed = m;
+            w.wake.signal();
+            return true;
+        } finally {
+            waitLock.unlock();
+        }
+    }
+
+    /**
+     * After a push, once the stripe's lock is released: if readers wait (they enlisted after this
+     * keep looked), moves idle messages to them, oldest first.
+     */
     private void signalRefilled() {
-        if (waiting.get() > 0) { // volatile read after the unlock's volatile write
-            wakeWaiters();
+        if (waiting.get() == 0) { // volatile read after the unlock's volatile write
+            return;
+        }
+        waitLock.lock();
+        try {
+            while (!closed && !waiters.isEmpty()) {
+                MessageStore m = takeOne(0, Owner.ENGINE, false);
+                if (m == null) {
+                    break;
+                }
+                Waiter w = waiters.pollFirst();
+                w.queued = false;
+                waiting.decrementAndGet();
+                w.handed = m;
+                w.wake.signal();
+            }
+        } finally {
+            waitLock.unlock();
         }
     }
 
@@ -330,7 +483,14 @@ public final class MessagePool {
             }
         }
         bigRetained.set(0);
-        wakeWaiters();
+        waitLock.lock(); // waiters see closed and return null
+        try {
+            for (Waiter w : waiters) {
+                w.wake.signal();
+            }
+        } finally {
+            waitLock.unlock();
+        }
     }
 
     /** Returns the number of idle messages (exact when no thread is taking or keeping). */
@@ -424,6 +584,9 @@ public final class MessagePool {
 
     private void keep(MessageStore m, int home) {
         prepareToKeep(m);
+        if (waiting.get() > 0 && handToWaiter(m)) { // a reader waits: the message is its, not the next taker's
+            return;
+        }
         if (keepInAnyStripe(m, home)) {
             signalRefilled();
         } else {
@@ -465,6 +628,17 @@ public final class MessagePool {
      * other stripes, and clears the array slots.
      */
     public void recycleAll(MessageStore[] batch, int n, int hint) {
+        if (waiting.get() > 0) { // readers wait: one by one, so each message can go to one of them
+            int home = home(hint);
+            for (int i = 0; i < n; i++) {
+                MessageStore m = batch[i];
+                batch[i] = null;
+                if (m != null && m.casOwner(Owner.ENGINE, Owner.POOL)) {
+                    keep(m, home);
+                }
+            }
+            return;
+        }
         int kept = 0;
         for (int i = 0; i < n; i++) {
             MessageStore m = batch[i];
