@@ -54,6 +54,21 @@ class RpcPoolSizingTest {
         Options sized = Options.of(advised, advised);
         assertNull(ServerCore.poolAdvice(sized.initialPoolMsgs(), sized.maxPoolMsgs(), Server.DEFAULT_MAX_CONCURRENCY),
                 "no warning for this size");
+        slowHandlersReachEveryRequest(transport, sized);
+    }
+
+    /**
+     * The issue's own scenario on the default 16/64 pool (which the server warns about): the readers'
+     * pool_empty notices, put back by the server, grow the pool and, with fair hand-off to waiting
+     * readers, every request still arrives and a new client still connects at once.
+     */
+    @ParameterizedTest
+    @EnumSource(Transport.class)
+    void slowHandlersOnTheDefaultPoolStillReachEveryRequestAndANewClientConnectsWithinASecond(Transport transport) throws Exception {
+        slowHandlersReachEveryRequest(transport, Options.DEFAULT);
+    }
+
+    private void slowHandlersReachEveryRequest(Transport transport, Options sized) throws Exception {
         CountDownLatch release = new CountDownLatch(1);
         AtomicInteger entered = new AtomicInteger();
         try (Reactor serverReactor = Reactor.create(sized); Reactor clientReactor = Reactor.create()) {
