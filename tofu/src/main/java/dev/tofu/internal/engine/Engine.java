@@ -1,5 +1,6 @@
 package dev.tofu.internal.engine;
 
+import dev.tofu.internal.concurrent.Slots;
 import dev.tofu.AllocationStrategy;
 import dev.tofu.Ampe;
 import dev.tofu.ChannelGroup;
@@ -42,7 +43,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 public final class Engine implements Ampe {
     private static final Logger LOG = LoggerFactory.getLogger(Engine.class);
     static {
-        ClassPreload.run();
+        EngineClasses.preload();
     }
 
     /** How long close()/destroy() wait for a group's channel threads to end. */

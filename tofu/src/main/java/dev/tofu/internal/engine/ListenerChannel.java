@@ -1,5 +1,6 @@
 package dev.tofu.internal.engine;
 
+import dev.tofu.internal.concurrent.Slots;
 import dev.tofu.Address;
 import dev.tofu.internal.message.MessageStore;
 import dev.tofu.Status;

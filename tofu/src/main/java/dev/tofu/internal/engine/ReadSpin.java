@@ -1,5 +1,6 @@
 package dev.tofu.internal.engine;
 
+import dev.tofu.internal.concurrent.SpinSlots;
 import java.io.IOException;
 import java.io.InputStream;
 

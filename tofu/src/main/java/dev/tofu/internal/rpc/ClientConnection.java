@@ -14,6 +14,7 @@ import dev.tofu.TofuException;
 import dev.tofu.TofuInterruptedException;
 import dev.tofu.TofuRemoteException;
 import dev.tofu.TofuTimeoutException;
+import dev.tofu.internal.concurrent.ClassPreload;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -57,8 +58,8 @@ import java.util.function.Consumer;
 public final class ClientConnection {
     private static final Logger LOG = LoggerFactory.getLogger(ClientConnection.class);
     static {
-        // Load what the receiver and caller threads use now (see ServerCore's static initialiser).
-        ServerCore.preload(PendingCall.class, Parts.class, TofuTimeoutException.class, CallMetrics.class,
+        // Load what the receiver and caller threads use now, not on them (see ClassPreload).
+        ClassPreload.load(PendingCall.class, Parts.class, TofuTimeoutException.class, CallMetrics.class,
                 CallMetrics.Trace.class, RpcEvents.Call.class, Latency.class, TofuInterruptedException.class,
                 TofuDrainingException.class, TofuRemoteException.class);
     }

@@ -15,6 +15,7 @@ import dev.tofu.TextHeader;
 import dev.tofu.TofuException;
 import dev.tofu.TofuInterruptedException;
 import dev.tofu.TofuTimeoutException;
+import dev.tofu.internal.concurrent.ClassPreload;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -72,20 +73,9 @@ public final class ServerCore {
     static {
         // Load what the handler threads use now, on the thread that starts the server: many handler
         // virtual threads loading a class at once contend for its class-loading lock, which pins.
-        preload(Responder.class, Parts.class, ChannelState.class, Key.class, TofuTimeoutException.class,
+        ClassPreload.load(Responder.class, Parts.class, ChannelState.class, Key.class, TofuTimeoutException.class,
                 CallMetrics.class, CallMetrics.Trace.class, RpcEvents.Handled.class, Latency.class,
                 TofuInterruptedException.class);
-    }
-
-    /** Forces {@code types} to load (see the static initialiser). */
-    static void preload(Class<?>... types) {
-        for (Class<?> t : types) {
-            try {
-                Class.forName(t.getName(), true, t.getClassLoader());
-            } catch (ClassNotFoundException e) {
-                throw new NoClassDefFoundError(t.getName());
-            }
-        }
     }
 
     /** Per client channel; guarded by {@code lock}. */

@@ -1,16 +1,12 @@
 package dev.tofu.internal.engine;
 
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
+import dev.tofu.internal.concurrent.ClassPreload;
 
 /**
- * Loads and initialises, once, the classes the engine's virtual threads use, on the thread that
- * creates the first reactor. Loading or initialising a class pins a virtual thread's carrier (on
- * every JDK so far, JEP 491 included), so engine threads must not be the first to touch a class:
- * with two carriers, a few such pins stall every channel for the duration of the class load.
+ * The classes the engine's virtual threads use, loaded by {@link ClassPreload} on the thread that
+ * creates the first reactor (see there why), so no channel thread is the first to touch one.
  */
-final class ClassPreload {
-    private static final Logger LOG = LoggerFactory.getLogger(ClassPreload.class);
+final class EngineClasses {
 
     private static final String[] CLASSES = {
             "dev.tofu.internal.engine.ChannelEvents$Opened",
@@ -26,7 +22,7 @@ final class ClassPreload {
             "dev.tofu.internal.engine.ListenerChannel",
             "dev.tofu.internal.engine.GroupQueue",
             "dev.tofu.internal.engine.ReadSpin",
-            "dev.tofu.internal.engine.SpinSlots",
+            "dev.tofu.internal.concurrent.SpinSlots",
             "sun.nio.ch.Streams", // Channels.newInputStream, a reader's probe for ReadSpin
             "sun.nio.ch.SocketInputStream",
             "dev.tofu.internal.engine.Opcodes",
@@ -68,19 +64,12 @@ final class ClassPreload {
             "java.util.concurrent.locks.AbstractQueuedSynchronizer$ConditionNode",
     };
 
-    private ClassPreload() {
+    private EngineClasses() {
     }
 
     /** Initialises every class in the list; a missing one is only logged. */
-    static void run() {
-        ClassLoader loader = ClassPreload.class.getClassLoader();
-        for (String name : CLASSES) {
-            try {
-                Class.forName(name, true, loader);
-            } catch (ClassNotFoundException | LinkageError e) {
-                LOG.debug("preload of {} failed", name, e);
-            }
-        }
+    static void preload() {
+        ClassPreload.load(EngineClasses.class.getClassLoader(), CLASSES);
         // JFR registers an event class on its first instance; do that here too.
         new ChannelEvents.Opened();
         new ChannelEvents.Closed();
