@@ -1,5 +1,6 @@
 package dev.tofu.internal.engine;
 
+import dev.tofu.OpCode;
 import dev.tofu.internal.concurrent.Slots;
 import dev.tofu.AllocationStrategy;
 import dev.tofu.Ampe;
@@ -252,7 +253,7 @@ public final class Engine implements Ampe {
     /** A fresh engine Signal (not taken from the idle pool; put() adds it to the pool). */
     MessageStore notice(int channel, Status status, long messageId) {
         MessageStore m = pool.create(Owner.ENGINE);
-        m.setOpCodeRaw(Opcodes.SIGNAL);
+        m.setOpCodeRaw(OpCode.SIGNAL.code());
         m.setFromEngine(true);
         m.setStatusRaw(status.code());
         m.setChannel(channel);

@@ -25,7 +25,6 @@ final class EngineClasses {
             "dev.tofu.internal.concurrent.SpinSlots",
             "sun.nio.ch.Streams", // Channels.newInputStream, a reader's probe for ReadSpin
             "sun.nio.ch.SocketInputStream",
-            "dev.tofu.internal.engine.Opcodes",
             "dev.tofu.internal.wire.FrameReader",
             "dev.tofu.internal.wire.FrameWriter",
             "dev.tofu.internal.wire.FrameHeader",

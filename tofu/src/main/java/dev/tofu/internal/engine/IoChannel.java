@@ -1,5 +1,6 @@
 package dev.tofu.internal.engine;
 
+import dev.tofu.OpCode;
 import dev.tofu.Address;
 import dev.tofu.internal.message.MessageStore;
 import dev.tofu.Status;
@@ -116,12 +117,12 @@ final class IoChannel extends Channel {
 
     @Override
     void accept(MessageStore m, int opCode) {
-        if (opCode == Opcodes.BYE_SIGNAL && beginClose(Status.CHANNEL_CLOSED, m)) {
+        if (opCode == OpCode.BYE_SIGNAL.code() && beginClose(Status.CHANNEL_CLOSED, m)) {
             return; // §5.5.2: abortive close; the ByeSignal comes back first in the bundle
         }
         // an interrupted caller never writes: the JDK would close the socket (ClosedByInterruptException)
         // and with it the channel; the writer thread sends the frame, and the caller keeps its flag
-        if (directWrite && opCode <= Opcodes.SIGNAL && out != null && !Thread.currentThread().isInterrupted()
+        if (directWrite && opCode <= OpCode.SIGNAL.code() && out != null && !Thread.currentThread().isInterrupted()
                 && worthWritingDirectly() && outbox.tryClaimDirect()) {
             writeDirect(m);
             return;
@@ -337,10 +338,10 @@ final class IoChannel extends Channel {
     /** The connect failed with {@code failure}: the HelloRequest comes back as a HelloResponse saying why (~error). */
     private void failConnect(Status status, Throwable failure) {
         MessageStore hello = outbox.pollFirst();
-        hello.setOpCodeRaw(Opcodes.HELLO_RESPONSE); // §9 item 9: failures come back as HelloResponse
+        hello.setOpCodeRaw(OpCode.HELLO_RESPONSE.code()); // §9 item 9: failures come back as HelloResponse
         if (!beginClose(status, hello, failure)) {
             MessageStore[] one = {hello};
-            hello.setOpCodeRaw(Opcodes.HELLO_REQUEST);
+            hello.setOpCodeRaw(OpCode.HELLO_REQUEST.code());
             outbox.pushBackFront(one, 0, 1); // a close already began: it goes back with the unsent
         }
     }
@@ -464,7 +465,7 @@ final class IoChannel extends Channel {
                     LOG.trace("channel {} received {}", number, m);
                 }
                 int op = h.opCode();
-                if (op == Opcodes.BYE_RESPONSE || op == Opcodes.BYE_SIGNAL) {
+                if (op == OpCode.BYE_RESPONSE.code() || op == OpCode.BYE_SIGNAL.code()) {
                     bye = true;
                     break;
                 }
@@ -618,8 +619,8 @@ final class IoChannel extends Channel {
             return false;
         }
         int last = batch[n - 1].opCodeRaw();
-        boolean bye = last == Opcodes.BYE_REQUEST || last == Opcodes.BYE_RESPONSE;
-        if (last == Opcodes.BYE_RESPONSE) {
+        boolean bye = last == OpCode.BYE_REQUEST.code() || last == OpCode.BYE_RESPONSE.code();
+        if (last == OpCode.BYE_RESPONSE.code()) {
             // before the write: the peer closes as soon as it reads the ByeResponse, and our
             // reader may see that close before this thread runs again (§5.5.1: not a peer loss)
             life.byeResponseWritten();
@@ -641,13 +642,13 @@ final class IoChannel extends Channel {
         if (n >= YIELD_BATCH) {
             Thread.yield(); // as the reader: under load, let the posters fill the next batch
         }
-        if (last == Opcodes.BYE_RESPONSE) {
+        if (last == OpCode.BYE_RESPONSE.code()) {
             if (!outbox.awaitStopped(BYE_SAFETY_CLOSE_NANOS)) {
                 beginClose(Status.CHANNEL_CLOSED, null); // the peer did not close: §5.5.1 safety close
             }
             return false;
         }
-        if (last == Opcodes.BYE_REQUEST) {
+        if (last == OpCode.BYE_REQUEST.code()) {
             byeRequestWritten = true;
         }
         return true;

@@ -1,5 +1,6 @@
 package dev.tofu.internal.engine;
 
+import dev.tofu.OpCode;
 import dev.tofu.internal.concurrent.Slots;
 import dev.tofu.Address;
 import dev.tofu.internal.message.MessageStore;
@@ -64,7 +65,7 @@ final class ListenerChannel extends Channel {
 
     @Override
     void accept(MessageStore m, int opCode) {
-        if (opCode != Opcodes.BYE_REQUEST && opCode != Opcodes.BYE_SIGNAL) {
+        if (opCode != OpCode.BYE_REQUEST.code() && opCode != OpCode.BYE_SIGNAL.code()) {
             throw PostRules.fail(m, Status.NOT_ALLOWED, "only ByeRequest or ByeSignal may be posted to listener " + number);
         }
         if (!beginClose(Status.CHANNEL_CLOSED, m)) {
@@ -135,7 +136,7 @@ final class ListenerChannel extends Channel {
             return; // a close began while binding
         }
         request = null;
-        welcome.setOpCodeRaw(Opcodes.WELCOME_RESPONSE);
+        welcome.setOpCodeRaw(OpCode.WELCOME_RESPONSE.code());
         welcome.setChannel(number);
         welcome.setStatusRaw(0);
         welcome.setFromEngine(false); // §5.2: success keeps origin application
@@ -234,7 +235,7 @@ final class ListenerChannel extends Channel {
     /** The listen failed with {@code failure}: the WelcomeRequest comes back as a WelcomeResponse saying why (~error). */
     private void failOpen(Status status, Throwable failure) {
         MessageStore welcome = request;
-        welcome.setOpCodeRaw(Opcodes.WELCOME_RESPONSE);
+        welcome.setOpCodeRaw(OpCode.WELCOME_RESPONSE.code());
         welcome.setChannel(number);
         if (beginClose(status, welcome, failure)) {
             request = null; // it travels as the trigger now

@@ -1,5 +1,6 @@
 package dev.tofu.internal.engine;
 
+import dev.tofu.OpCode;
 import dev.tofu.internal.message.MessageStore;
 import dev.tofu.internal.concurrent.SpinLock;
 
@@ -34,6 +35,10 @@ import java.util.concurrent.locks.LockSupport;
  * was written no posting thread writes directly any more.
  */
 public final class Outbox {
+    // Raw opcodes compared on every offer and take: static finals, so the JIT folds them.
+    private static final int BYE_REQUEST = OpCode.BYE_REQUEST.code();
+    private static final int BYE_RESPONSE = OpCode.BYE_RESPONSE.code();
+    private static final int BYE_SIGNAL = OpCode.BYE_SIGNAL.code();
 
     private final SpinLock lock = new SpinLock(); // short sections, never parks (see SpinLock)
     private final ArrayDeque<MessageStore> queue = new ArrayDeque<>(); // guarded by lock
@@ -74,7 +79,7 @@ public final class Outbox {
                 return CLOSED;
             }
             int op = m.opCodeRaw();
-            if (queue.size() >= limit && (op < Opcodes.BYE_REQUEST || op > Opcodes.BYE_SIGNAL)) {
+            if (queue.size() >= limit && (op < BYE_REQUEST || op > BYE_SIGNAL)) {
                 return FULL;
             }
             queue.addLast(m);
@@ -99,17 +104,17 @@ public final class Outbox {
             if (!awaitLocked(nanos, false)) {
                 return 0;
             }
-            if (queue.peekFirst().opCodeRaw() != Opcodes.BYE_SIGNAL) {
+            if (queue.peekFirst().opCodeRaw() != BYE_SIGNAL) {
                 busy = true; // released by doneWriting
             }
             int n = 0;
             while (n < max && !queue.isEmpty()) {
                 int op = queue.peekFirst().opCodeRaw();
-                if (op == Opcodes.BYE_SIGNAL) {
+                if (op == BYE_SIGNAL) {
                     break;
                 }
                 batch[n++] = queue.pollFirst();
-                if (op == Opcodes.BYE_REQUEST || op == Opcodes.BYE_RESPONSE) {
+                if (op == BYE_REQUEST || op == BYE_RESPONSE) {
                     break;
                 }
             }
@@ -132,7 +137,7 @@ public final class Outbox {
             while (!stopped) {
                 for (var it = queue.iterator(); it.hasNext(); ) {
                     MessageStore m = it.next();
-                    if (m.opCodeRaw() == Opcodes.BYE_RESPONSE) {
+                    if (m.opCodeRaw() == BYE_RESPONSE) {
                         it.remove();
                         return m;
                     }
