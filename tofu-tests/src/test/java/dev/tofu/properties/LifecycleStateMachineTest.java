@@ -10,7 +10,7 @@ import dev.tofu.Status;
 import dev.tofu.internal.engine.ChannelLifecycle;
 import dev.tofu.internal.engine.ChannelLifecycle.CloseCause;
 import dev.tofu.internal.engine.ChannelLifecycle.State;
-import dev.tofu.internal.engine.Outbox;
+import dev.tofu.internal.io.Outbox;
 import dev.tofu.internal.message.Owner;
 import net.jqwik.api.Arbitrary;
 import net.jqwik.api.ForAll;

@@ -5,7 +5,7 @@ import dev.tofu.OpCode;
 import dev.tofu.Status;
 import dev.tofu.internal.engine.ChannelLifecycle;
 import dev.tofu.internal.engine.ChannelLifecycle.CloseCause;
-import dev.tofu.internal.engine.Outbox;
+import dev.tofu.internal.io.Outbox;
 import dev.tofu.internal.message.Owner;
 import org.openjdk.jcstress.annotations.Actor;
 import org.openjdk.jcstress.annotations.Arbiter;

@@ -1,5 +1,8 @@
 package dev.tofu.internal.engine;
 
+import dev.tofu.internal.io.ChannelReader;
+import dev.tofu.internal.io.SocketTuning;
+import dev.tofu.internal.io.TlsTransport;
 import dev.tofu.OpCode;
 import dev.tofu.internal.concurrent.Slots;
 import dev.tofu.AllocationStrategy;
@@ -59,7 +62,7 @@ public final class Engine implements Ampe {
     /** Direct buffers the channels' writers stage their batches in, lent per write call. */
     final StagingBuffers writeStaging = new StagingBuffers(FrameWriter.DEFAULT_STAGING, 64);
     /** Direct read buffers, one lent to each channel's reader while it runs. */
-    final StagingBuffers readBuffers = new StagingBuffers(IoChannel.READ_BUFFER, 1024);
+    final StagingBuffers readBuffers = new StagingBuffers(ChannelReader.READ_BUFFER, 1024);
     private final Set<Group> groups = ConcurrentHashMap.newKeySet();
     private final AtomicBoolean shutdown = new AtomicBoolean();
     final Watchdog watchdog;

@@ -1,6 +1,7 @@
 package dev.tofu.internal.engine;
 
 import dev.tofu.internal.concurrent.ClassPreload;
+import dev.tofu.internal.io.BackPressureEvent;
 
 /**
  * The classes the engine's virtual threads use, loaded by {@link ClassPreload} on the thread that
@@ -11,17 +12,27 @@ final class EngineClasses {
     private static final String[] CLASSES = {
             "dev.tofu.internal.engine.ChannelEvents$Opened",
             "dev.tofu.internal.engine.ChannelEvents$Closed",
-            "dev.tofu.internal.engine.ChannelEvents$BackPressure",
             "dev.tofu.internal.engine.ChannelLifecycle",
             "dev.tofu.internal.engine.ChannelLifecycle$Snapshot",
             "dev.tofu.internal.engine.ChannelLifecycle$CloseCause",
             "dev.tofu.internal.engine.ChannelLifecycle$State",
-            "dev.tofu.internal.engine.Outbox",
+            "dev.tofu.internal.io.Outbox",
             "dev.tofu.internal.engine.IoChannel",
-            "dev.tofu.internal.engine.TlsTransport",
+            "dev.tofu.internal.io.ChannelHost",
+            "dev.tofu.internal.io.ChannelReader",
+            "dev.tofu.internal.io.ChannelWriter",
+            "dev.tofu.internal.io.QueuedWriter",
+            "dev.tofu.internal.io.DirectWriter",
+            "dev.tofu.internal.io.Connector",
+            "dev.tofu.internal.io.Connector$Connection",
+            "dev.tofu.internal.io.Connector$Failure",
+            "dev.tofu.internal.io.Sockets",
+            "dev.tofu.internal.io.SocketTuning",
+            "dev.tofu.internal.io.BackPressureEvent",
+            "dev.tofu.internal.io.TlsTransport",
             "dev.tofu.internal.engine.ListenerChannel",
             "dev.tofu.internal.engine.GroupQueue",
-            "dev.tofu.internal.engine.ReadSpin",
+            "dev.tofu.internal.io.ReadSpin",
             "dev.tofu.internal.concurrent.SpinSlots",
             "sun.nio.ch.Streams", // Channels.newInputStream, a reader's probe for ReadSpin
             "sun.nio.ch.SocketInputStream",
@@ -72,6 +83,6 @@ final class EngineClasses {
         // JFR registers an event class on its first instance; do that here too.
         new ChannelEvents.Opened();
         new ChannelEvents.Closed();
-        new ChannelEvents.BackPressure();
+        new BackPressureEvent();
     }
 }

@@ -1,5 +1,6 @@
 package dev.tofu.internal.engine;
 
+import dev.tofu.internal.io.BackPressureEvent;
 import dev.tofu.BinaryHeader;
 import dev.tofu.ChannelGroup;
 import dev.tofu.Message;
@@ -197,17 +198,9 @@ public final class Group implements ChannelGroup {
             engine.pool.recycle(m);
             return false;
         }
-        ChannelEvents.BackPressure event = new ChannelEvents.BackPressure();
-        long start = System.nanoTime();
-        event.begin();
+        BackPressureEvent event = BackPressureEvent.start();
         boolean added = queue.putFrame(m); // the application is slow: wait, and let TCP push back
-        event.end();
-        if (event.shouldCommit()) {
-            event.channel = channel;
-            event.cause = "group queue";
-            event.waitedNanos = System.nanoTime() - start;
-            event.commit();
-        }
+        event.finish(channel, BackPressureEvent.GROUP_QUEUE);
         if (added) {
             return true;
         }

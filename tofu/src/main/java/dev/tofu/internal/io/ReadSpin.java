@@ -1,4 +1,4 @@
-package dev.tofu.internal.engine;
+package dev.tofu.internal.io;
 
 import dev.tofu.internal.concurrent.SpinSlots;
 import java.io.IOException;

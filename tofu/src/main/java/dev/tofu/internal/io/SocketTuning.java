@@ -1,4 +1,4 @@
-package dev.tofu.internal.engine;
+package dev.tofu.internal.io;
 
 import dev.tofu.Options;
 import jdk.net.ExtendedSocketOptions;
@@ -9,12 +9,12 @@ import java.net.StandardSocketOptions;
 import java.nio.channels.SocketChannel;
 
 /** The socket options every connected TCP channel gets; Unix-domain sockets are left as they are. */
-final class SocketTuning {
+public final class SocketTuning {
     private SocketTuning() {
     }
 
     /** Sets TCP_NODELAY, an abortive close (SO_LINGER 0) and, if configured, TCP keepalive; call on TCP sockets only, before connect or after accept. */
-    static void apply(SocketChannel s, Options options) throws IOException {
+    public static void apply(SocketChannel s, Options options) throws IOException {
         if (s.getLocalAddress() instanceof UnixDomainSocketAddress) {
             return; // unbound (a client before connect) or TCP from here on
         }

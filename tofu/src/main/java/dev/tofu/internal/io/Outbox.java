@@ -1,4 +1,4 @@
-package dev.tofu.internal.engine;
+package dev.tofu.internal.io;
 
 import dev.tofu.OpCode;
 import dev.tofu.internal.message.MessageStore;
@@ -30,9 +30,11 @@ import java.util.concurrent.locks.LockSupport;
  * node per wait.
  *
  * <p>Writing rights: {@code busy} is held by whoever writes to the socket now, the writer thread
- * (from {@link #takeBatch} to {@link #doneWriting}) or a posting thread that found the outbox idle
- * ({@link #tryClaimDirect}, only while it is empty, so post order holds). Once a bye-type frame
- * was written no posting thread writes directly any more.
+ * (from {@link #takeBatch} to {@link #doneWriting}) or, with the {@link DirectWriter} strategy, a
+ * posting thread that found the outbox idle ({@link #tryClaimDirect}, only while it is empty, so
+ * post order holds). They live here, under the queue's lock, because granting them must be atomic
+ * with seeing the queue empty. Once a bye-type frame was written no posting thread writes directly
+ * any more.
  */
 public final class Outbox {
     // Raw opcodes compared on every offer and take: static finals, so the JIT folds them.

@@ -1,4 +1,4 @@
-package dev.tofu.internal.engine;
+package dev.tofu.internal.io;
 
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLEngine;
@@ -50,7 +50,7 @@ import java.util.concurrent.locks.ReentrantLock;
  * <p>Known limit: a reader that must answer a post-handshake message while its socket's send
  * buffer is full blocks in that socket write until the peer reads (as the writer would).
  */
-final class TlsTransport implements ReadableByteChannel, GatheringByteChannel {
+public final class TlsTransport implements ReadableByteChannel, GatheringByteChannel {
     private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(TlsTransport.class);
     /** A TLS handshake must finish within this when {@code Options.handshakeTimeout} is off. */
     static final Duration DEFAULT_HANDSHAKE_TIMEOUT = Duration.ofSeconds(10);
@@ -81,11 +81,11 @@ final class TlsTransport implements ReadableByteChannel, GatheringByteChannel {
      * thread (the one creating a reactor), so the many JSSE and crypto classes are loaded and
      * initialised there: a virtual thread that loads a class pins its carrier, and the first
      * handshake on a channel thread would otherwise stall the other channels (PinningGuard ignores
-     * class-loading pins; ClassPreload does the same for the engine's own classes). Best effort: a
+     * class-loading pins; EngineClasses does the same for the engine's own classes). Best effort: a
      * context that cannot complete a handshake with itself (no key, or it does not trust its own
      * certificate) still loads most of them; nothing is thrown.
      */
-    static void warmUp(SSLContext context) {
+    public static void warmUp(SSLContext context) {
         long start = System.nanoTime();
         String outcome = "completed";
         try {
@@ -153,7 +153,7 @@ final class TlsTransport implements ReadableByteChannel, GatheringByteChannel {
      * TCP; {@code null} for plain TCP and Unix-domain sockets. The handshake (the caller's to run)
      * must finish within {@code Options.handshakeTimeout}, or {@link #DEFAULT_HANDSHAKE_TIMEOUT}.
      */
-    static TlsTransport forClient(dev.tofu.Options options, SocketChannel socket, dev.tofu.Address target) {
+    public static TlsTransport forClient(dev.tofu.Options options, SocketChannel socket, dev.tofu.Address target) {
         if (options.tls().isEmpty() || !(target instanceof dev.tofu.Address.TcpClient tcp)) {
             return null;
         }
@@ -168,7 +168,7 @@ final class TlsTransport implements ReadableByteChannel, GatheringByteChannel {
      * handshake (as any connection without a first frame) and the read timeout here is only a
      * backstop; without it, the handshake must finish within {@link #DEFAULT_HANDSHAKE_TIMEOUT}.
      */
-    static TlsTransport forAccepted(dev.tofu.Options options, SocketChannel socket) {
+    public static TlsTransport forAccepted(dev.tofu.Options options, SocketChannel socket) {
         if (options.tls().isEmpty()) {
             return null;
         }
@@ -212,7 +212,7 @@ final class TlsTransport implements ReadableByteChannel, GatheringByteChannel {
      * @throws IOException an {@link SSLException} when the peer is refused or refuses us, a
      *                     {@link SocketTimeoutException} when the peer is too slow, or a socket error
      */
-    void handshake() throws IOException {
+    public void handshake() throws IOException {
         long deadline = System.nanoTime() + handshakeTimeoutNanos;
         try {
             engine.beginHandshake();
@@ -263,7 +263,7 @@ final class TlsTransport implements ReadableByteChannel, GatheringByteChannel {
      * Lets {@link #awaitHandshake} return {@code ok}; what the caller wrote before is visible to the
      * threads it lets through. Called once, by the thread that ran {@link #handshake}.
      */
-    void release(boolean ok) {
+    public void release(boolean ok) {
         handshakeOk = ok;
         handshakeDone.countDown();
     }
@@ -271,7 +271,7 @@ final class TlsTransport implements ReadableByteChannel, GatheringByteChannel {
     /**
      * Waits until {@link #release} (on another thread); returns whether the handshake succeeded.
      */
-    boolean awaitHandshake() throws InterruptedException {
+    public boolean awaitHandshake() throws InterruptedException {
         handshakeDone.await();
         return handshakeOk;
     }
