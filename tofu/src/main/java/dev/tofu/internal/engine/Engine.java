@@ -1,33 +1,36 @@
 package dev.tofu.internal.engine;
 
-import dev.tofu.internal.io.ChannelReader;
-import dev.tofu.internal.io.SocketTuning;
-import dev.tofu.internal.io.TlsTransport;
-import dev.tofu.OpCode;
-import dev.tofu.internal.concurrent.Slots;
 import dev.tofu.AllocationStrategy;
 import dev.tofu.Ampe;
 import dev.tofu.ChannelGroup;
 import dev.tofu.Message;
-import dev.tofu.internal.message.MessageStore;
+import dev.tofu.OpCode;
 import dev.tofu.Options;
 import dev.tofu.ReactorStats;
 import dev.tofu.Status;
 import dev.tofu.TofuException;
+import dev.tofu.internal.concurrent.Slots;
+import dev.tofu.internal.io.ChannelReader;
+import dev.tofu.internal.io.SocketTuning;
+import dev.tofu.internal.io.TlsTransport;
 import dev.tofu.internal.message.MessageAccess;
 import dev.tofu.internal.message.MessagePool;
+import dev.tofu.internal.message.MessageStore;
 import dev.tofu.internal.message.Owner;
 import dev.tofu.internal.message.PostRules;
 import dev.tofu.internal.wire.FrameWriter;
 import dev.tofu.internal.wire.StagingBuffers;
+
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
 import java.nio.channels.SocketChannel;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
@@ -51,7 +54,7 @@ public final class Engine implements Ampe {
     }
 
     /** How long close()/destroy() wait for a group's channel threads to end. */
-    static final long TERMINATION_NANOS = java.util.concurrent.TimeUnit.SECONDS.toNanos(10);
+    static final long TERMINATION_NANOS = TimeUnit.SECONDS.toNanos(10);
 
     final Options options;
     private static final MessageAccess ACCESS = MessageAccess.get();
@@ -147,7 +150,7 @@ public final class Engine implements Ampe {
 
     /** Returns a snapshot of the engine's counters. */
     public ReactorStats stats() {
-        List<Integer> depths = new java.util.ArrayList<>();
+        List<Integer> depths = new ArrayList<>();
         for (Group g : groups) {
             depths.add(g.queued());
         }

@@ -1,22 +1,26 @@
 package dev.tofu.internal.engine;
 
-import dev.tofu.internal.io.BackPressureEvent;
 import dev.tofu.BinaryHeader;
 import dev.tofu.ChannelGroup;
 import dev.tofu.Message;
-import dev.tofu.internal.message.MessageStore;
 import dev.tofu.OpCode;
 import dev.tofu.Origin;
 import dev.tofu.Status;
 import dev.tofu.TofuException;
+import dev.tofu.internal.io.BackPressureEvent;
 import dev.tofu.internal.message.MessageAccess;
+import dev.tofu.internal.message.MessageStore;
 import dev.tofu.internal.message.Owner;
 import dev.tofu.internal.message.PostRules;
+
+import jdk.net.UnixDomainPrincipal;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
@@ -133,7 +137,7 @@ public final class Group implements ChannelGroup {
     }
 
     @Override
-    public java.util.Optional<jdk.net.UnixDomainPrincipal> peerCredentials(int channel) {
+    public Optional<UnixDomainPrincipal> peerCredentials(int channel) {
         Channel ch = engine.table.get(channel);
         if (ch == null) {
             throw new TofuException(Status.INVALID_CHANNEL_NUMBER, "no open channel " + channel);
@@ -141,7 +145,7 @@ public final class Group implements ChannelGroup {
         if (ch.group != this) {
             throw new TofuException(Status.INVALID_CHANNEL_GROUP, "channel " + channel + " belongs to another group");
         }
-        return ch instanceof IoChannel io ? io.peerCredentials() : java.util.Optional.empty();
+        return ch instanceof IoChannel io ? io.peerCredentials() : Optional.empty();
     }
 
     @Override
@@ -215,7 +219,7 @@ public final class Group implements ChannelGroup {
      */
     boolean deliverFrames(MessageStore[] ms, int n, int channel) throws InterruptedException {
         if (n > 1 && queue.tryPutFrames(ms, n)) {
-            java.util.Arrays.fill(ms, 0, n, null);
+            Arrays.fill(ms, 0, n, null);
             return true;
         }
         int i = 0;

@@ -12,15 +12,16 @@ import dev.tofu.internal.io.Outbox;
 import dev.tofu.internal.io.Sockets;
 import dev.tofu.internal.io.TlsTransport;
 import dev.tofu.internal.message.MessageStore;
+
 import jdk.net.ExtendedSocketOptions;
 import jdk.net.UnixDomainPrincipal;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
+import java.net.UnixDomainSocketAddress;
 import java.nio.channels.ClosedChannelException;
 import java.nio.channels.SocketChannel;
-import java.net.UnixDomainSocketAddress;
 import java.util.List;
 import java.util.Optional;
 

@@ -1,27 +1,32 @@
 package dev.tofu.internal.engine;
 
-import dev.tofu.OpCode;
-import dev.tofu.internal.concurrent.Slots;
 import dev.tofu.Address;
-import dev.tofu.internal.message.MessageStore;
+import dev.tofu.OpCode;
 import dev.tofu.Status;
 import dev.tofu.TofuException;
+import dev.tofu.internal.concurrent.Slots;
+import dev.tofu.internal.message.MessageStore;
 import dev.tofu.internal.message.PostRules;
+
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
+import java.net.Inet6Address;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.net.StandardProtocolFamily;
 import java.net.StandardSocketOptions;
 import java.net.UnixDomainSocketAddress;
+import java.nio.channels.ClosedChannelException;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.nio.channels.UnresolvedAddressException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
@@ -155,7 +160,7 @@ final class ListenerChannel extends Channel {
             if (at.isUnresolved()) {
                 throw new TofuException(Status.INVALID_ADDRESS, "cannot resolve '" + tcp.host() + "'");
             }
-            s = ServerSocketChannel.open(at.getAddress() instanceof java.net.Inet6Address
+            s = ServerSocketChannel.open(at.getAddress() instanceof Inet6Address
                     ? StandardProtocolFamily.INET6 : StandardProtocolFamily.INET);
             publish(s);
             s.setOption(StandardSocketOptions.SO_REUSEADDR, true);
@@ -191,7 +196,7 @@ final class ListenerChannel extends Channel {
         server = s;
         if (life.isClosing()) {
             closeTransport();
-            throw new java.nio.channels.ClosedChannelException();
+            throw new ClosedChannelException();
         }
     }
 
@@ -253,8 +258,8 @@ final class ListenerChannel extends Channel {
 
     private static Object fileKey(Path file) {
         try {
-            return Files.readAttributes(file, java.nio.file.attribute.BasicFileAttributes.class,
-                    java.nio.file.LinkOption.NOFOLLOW_LINKS).fileKey();
+            return Files.readAttributes(file, BasicFileAttributes.class,
+                    LinkOption.NOFOLLOW_LINKS).fileKey();
         } catch (IOException e) {
             return null;
         }

@@ -9,6 +9,7 @@ import dev.tofu.internal.wire.FrameReader;
 import dev.tofu.internal.wire.ProtocolViolationException;
 import dev.tofu.internal.wire.ReceiveRules;
 import dev.tofu.internal.wire.StagingBuffers;
+
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

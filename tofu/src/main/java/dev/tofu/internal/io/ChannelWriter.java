@@ -8,6 +8,7 @@ import dev.tofu.internal.message.PostRules;
 import dev.tofu.internal.wire.FrameHeader;
 import dev.tofu.internal.wire.FrameWriter;
 import dev.tofu.internal.wire.StagingBuffers;
+
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

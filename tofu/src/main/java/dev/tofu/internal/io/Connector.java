@@ -4,6 +4,7 @@ import dev.tofu.Address;
 import dev.tofu.Options;
 import dev.tofu.Status;
 import dev.tofu.TofuException;
+
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

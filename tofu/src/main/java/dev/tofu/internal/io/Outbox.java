@@ -1,8 +1,8 @@
 package dev.tofu.internal.io;
 
 import dev.tofu.OpCode;
-import dev.tofu.internal.message.MessageStore;
 import dev.tofu.internal.concurrent.SpinLock;
+import dev.tofu.internal.message.MessageStore;
 
 import java.util.ArrayDeque;
 import java.util.ArrayList;

@@ -1,6 +1,7 @@
 package dev.tofu.internal.io;
 
 import dev.tofu.internal.concurrent.SpinSlots;
+
 import java.io.IOException;
 import java.io.InputStream;
 

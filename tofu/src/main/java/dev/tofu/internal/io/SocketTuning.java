@@ -1,11 +1,12 @@
 package dev.tofu.internal.io;
 
 import dev.tofu.Options;
+
 import jdk.net.ExtendedSocketOptions;
 
 import java.io.IOException;
-import java.net.UnixDomainSocketAddress;
 import java.net.StandardSocketOptions;
+import java.net.UnixDomainSocketAddress;
 import java.nio.channels.SocketChannel;
 
 /** The socket options every connected TCP channel gets; Unix-domain sockets are left as they are. */

@@ -15,6 +15,7 @@ import dev.tofu.TofuInterruptedException;
 import dev.tofu.TofuRemoteException;
 import dev.tofu.TofuTimeoutException;
 import dev.tofu.internal.concurrent.ClassPreload;
+
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -27,6 +28,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.ReentrantLock;
 import java.util.concurrent.locks.StampedLock;
 import java.util.function.Consumer;
 
@@ -81,7 +83,7 @@ public final class ClientConnection {
     private final Thread receiver;
     private volatile boolean open = true;
     private volatile TofuException reason;    // why the channel closed; first writer wins (closeLock)
-    private final java.util.concurrent.locks.ReentrantLock closeLock = new java.util.concurrent.locks.ReentrantLock();
+    private final ReentrantLock closeLock = new ReentrantLock();
     private Status firstReturned;             // receiver thread only: status of the first returned message
 
     private ClientConnection(Ampe ampe, ChannelGroup group, int channel, AtomicLong ids, CallMetrics metrics,
