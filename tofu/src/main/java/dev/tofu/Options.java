@@ -207,9 +207,9 @@ public final class Options {
      * adaptive, so pipelined traffic keeps the writer's batched gathering writes: only a post
      * that comes at least 10 µs after the previous post on its channel, while nothing waits in its
      * group's receive queue, writes directly (a poster in a burst, or a server loop with more
-     * requests to answer, hands to the writer). Measured with 64 in flight: about the default's
-     * pipelined throughput (0.6-1.7× in noisy runs; always writing directly gave about 0.2×).
-     * Meant for request/response at low concurrency. Off by default. A thread whose interrupt
+     * requests to answer, hands to the writer); writing every post directly would cost one system
+     * call per message (figures in docs/PERFORMANCE.md, "Direct writes"). Meant for
+     * request/response at low concurrency. Off by default. A thread whose interrupt
      * flag is set never writes directly (an interrupted thread's socket IO makes the JDK close the
      * socket): its post goes to the writer thread and it keeps its flag. An interrupt that arrives
      * while a direct write is under way still closes the channel with {@link Status#SEND_FAILED};
@@ -505,10 +505,10 @@ public final class Options {
      * a carrier. On its own this rarely shortens a round trip (the hand-offs between the engine's
      * threads remain, and platform wake-ups suffer more on a loaded machine); together with
      * {@link #withDirectWrite}, {@link #withReceiveSpin} and platform application threads calling
-     * {@code waitReceive} it halved the 64-byte loopback round trip (p50 about 21 µs against 42 µs
-     * by default, on 2 cores). The price is one platform thread (and its stack) per job, two per
+     * {@code waitReceive} it shortens a loopback round trip (docs/PERFORMANCE.md, "Direct writes,
+     * platform threads"). The price is one platform thread (and its stack) per job, two per
      * connected channel, so keep this for a handful of channels: with many channels the default
-     * scales better (measured 0.7-0.9× the default's pipelined throughput). Example:
+     * scales better. Example:
      * {@code Options.DEFAULT.withIoThreadFactory(Thread.ofPlatform().daemon().factory())}.
      *
      * @param factory makes the channels' job threads; {@code null} for virtual threads
@@ -535,17 +535,15 @@ public final class Options {
      * Returns a copy in which a channel's reader that has nothing left to read spins for up to
      * {@code spin}, yielding its carrier between checks of the socket's readable byte count, before
      * it parks in a blocking read. A reply that arrives within that time is read without a trip
-     * through the JDK's poller. Measured on 2 cores, both ends in one JVM: the 64-byte round trip
-     * fell from about 46 µs to 8.5 µs over Unix-domain sockets and from 50 µs to 15 µs over TCP,
-     * and one channel with 64 requests in flight carried about twice as many messages per second.
+     * through the JDK's poller, which is where a virtual-thread round trip spends most of its time
+     * (docs/PERFORMANCE.md, "The read spin", has the figures).
      *
      * <p>The spin is bounded so that busy and idle loads pay almost nothing: a spin that finds
      * nothing makes the reader park without spinning for the next 1, 3, 7 … up to 64 waits (a
      * success resets it); at most as many readers spin at once as the JVM has processors (at least
      * 2), and nobody spins while more readers than that have been busy within the last millisecond
      * or two, because then the carriers have work anyway and a spin would only take CPU from it
-     * (measured: with that rule, 16 and 256 pipelined channels, 1,000 fan-in channels, churn and
-     * streaming ran as fast as without spinning, in one JVM and against a server in another).
+     * (with that rule, busy loads run as fast as without spinning).
      * Only virtual-thread readers of plain TCP or Unix-domain channels spin (not TLS channels, not
      * readers made by {@link #withIoThreadFactory}). Each check costs a system call, so a spin that
      * finds nothing burns up to {@code spin} of CPU. Zero turns it off.
@@ -578,7 +576,7 @@ public final class Options {
      * (any timeout above zero) spins, polling and yielding its core, for up to {@code spin} before
      * it parks, so a reply that arrives within that time is taken without a wake-up. Virtual threads
      * never spin, whatever this says: a spinning virtual thread holds one of the few carrier
-     * threads that the channels' own jobs need (measured: round trips twice as slow). For
+     * threads that the channels' own jobs need, so the round trips it waits for get slower. For
      * latency-bound users that call {@code waitReceive} from a platform thread, usually together
      * with {@link #withIoThreadFactory} and {@link #withDirectWrite}; it burns up to {@code spin}
      * of CPU per wait that gets nothing in time. Zero (the default) turns it off.

@@ -11,8 +11,8 @@ import java.util.concurrent.locks.ReentrantLock;
  * One shared deadline timer for timed waits (the long ones of {@code waitReceive}): a waiter
  * {@link #enlist enlists} its deadline, parks <em>untimed</em>, and the timer thread unparks it once
  * the deadline has passed. A virtual thread's own {@code parkNanos} schedules (and cancels) a task
- * on the JDK's timer for every park, which wakes that timer's platform thread each time, about
- * 10-15 µs per round trip on a 2-core machine; here a wait that ends before its deadline costs a
+ * on the JDK's timer for every park, which wakes that timer's platform thread each time (its cost
+ * per round trip is in docs/PERFORMANCE.md); here a wait that ends before its deadline costs a
  * set insertion and removal and wakes nobody, because the timer thread only wakes for the earliest
  * deadline it knows of and a new deadline later than that one needs no wake-up.
  *

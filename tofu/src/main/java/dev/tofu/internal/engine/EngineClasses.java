@@ -43,7 +43,7 @@ final class EngineClasses {
             "dev.tofu.internal.wire.ProtocolViolationException",
             "dev.tofu.internal.wire.TextHeaderParser",
             // a reader or writer whose staging pool is empty: two racing on DirectMemory's first
-            // use pinned one of them while the other initialised it (seen in a loaded test run)
+            // use pins one of them while the other initialises it
             "dev.tofu.internal.wire.StagingBuffers",
             "dev.tofu.internal.wire.DirectMemory",
             "dev.tofu.internal.wire.DirectMemory$Allocation",

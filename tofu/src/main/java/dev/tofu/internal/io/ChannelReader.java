@@ -146,7 +146,7 @@ public final class ChannelReader {
      * it, and delivers them. A method of its own, called once per round, rather than the body of
      * an endless loop: HotSpot compiles a loop that never returns only by on-stack replacement,
      * and after an uncommon trap such a loop can run in the interpreter or profiling code for a
-     * long time (docs/PERFORMANCE.md, "reader and writer rounds"); a method called per round is
+     * long time (docs/PERFORMANCE.md, "The JIT: loops compiled as methods"); a method called per round is
      * compiled, and recompiled, like any other.
      *
      * @return false when the reader must stop (the channel is closing, or the group is gone)
