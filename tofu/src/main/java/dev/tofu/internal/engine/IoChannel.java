@@ -40,6 +40,12 @@ import java.util.Optional;
  * {@link #accept} messages (through the writer's strategy) or start a close; the watchdog calls
  * {@link #checkTimeouts}. {@code socket} and {@code tls} are written once (by the connector's
  * thread, or before the jobs start for accepted channels) and read by any thread.
+ *
+ * <p>Invariants: the write strategy never changes after construction. {@link #closeTransport}
+ * (any thread, idempotent) stops the outbox before it closes the socket, so a waiting writer
+ * returns and a blocked read or write fails at once; a socket published after a close began is
+ * closed at once ({@link #publish}). The parts report every failure through
+ * {@link #startClose}, so the lifecycle alone decides who closes and with which status.
  */
 final class IoChannel extends Channel implements ChannelHost {
     private static final Logger LOG = LoggerFactory.getLogger(IoChannel.class);
