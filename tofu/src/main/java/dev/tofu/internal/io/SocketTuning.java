@@ -22,7 +22,7 @@ public final class SocketTuning {
         s.setOption(StandardSocketOptions.TCP_NODELAY, true);
         s.setOption(StandardSocketOptions.SO_LINGER, 0);
         if (!options.keepAlive().isZero()) {
-            int idle = (int) Math.clamp(options.keepAlive().toSeconds(), 1, Integer.MAX_VALUE);
+            int idle = Math.clamp(options.keepAlive().toSeconds(), 1, Integer.MAX_VALUE);
             s.setOption(StandardSocketOptions.SO_KEEPALIVE, true);
             s.setOption(ExtendedSocketOptions.TCP_KEEPIDLE, idle);
             s.setOption(ExtendedSocketOptions.TCP_KEEPINTERVAL, Math.max(1, idle / 3));
