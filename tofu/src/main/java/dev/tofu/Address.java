@@ -1,6 +1,7 @@
 package dev.tofu;
 
 import dev.tofu.internal.message.MessageAccess;
+import dev.tofu.internal.wire.TextHeaderParser;
 
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -158,7 +159,7 @@ public sealed interface Address permits Address.TcpClient, Address.TcpServer, Ad
         Address[] found = new Address[1];
         TofuException[] error = new TofuException[1];
         var headers = MessageAccess.get().store(message).headers();
-        dev.tofu.internal.wire.TextHeaderParser.parse(headers.array(), headers.length(), (name, value) -> {
+        TextHeaderParser.parse(headers.array(), headers.length(), (name, value) -> {
             boolean server = name.equals(LISTEN_ON);
             if (server || name.equals(CONNECT_TO)) {
                 try {

@@ -1,6 +1,9 @@
 package dev.tofu;
 
+import jdk.net.UnixDomainPrincipal;
+
 import java.time.Duration;
+import java.util.Optional;
 
 /**
  * A channel group: a receive queue plus the channels it owns (PROTOCOL.md §6.3–§6.7). Every message
@@ -93,7 +96,7 @@ public interface ChannelGroup extends AutoCloseable {
      * @throws TofuException {@link Status#INVALID_CHANNEL_NUMBER} for an unknown or closed channel,
      *                       {@link Status#INVALID_CHANNEL_GROUP} for another group's channel
      */
-    java.util.Optional<jdk.net.UnixDomainPrincipal> peerCredentials(int channel);
+    Optional<UnixDomainPrincipal> peerCredentials(int channel);
 
     /**
      * Destroys this group, exactly as {@link Ampe#destroy(ChannelGroup)}: its channels close

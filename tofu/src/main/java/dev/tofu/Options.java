@@ -1,5 +1,18 @@
 package dev.tofu;
 
+import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.util.Collections;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ThreadFactory;
+import java.util.function.Consumer;
+import javax.net.ssl.SSLContext;
+
 /**
  * The settings of a {@link Reactor}; immutable. Start from {@link #DEFAULT} or {@link #of(int, int)}
  * and change one setting at a time with the {@code withX} methods.
@@ -21,11 +34,11 @@ public final class Options {
     public static final int MAX_POOL_SETTING = 65535;
 
     /** Owner read and write: only the listening user can connect to a Unix-domain listener. */
-    public static final java.util.Set<java.nio.file.attribute.PosixFilePermission> OWNER_ONLY = java.util.Collections.unmodifiableSet(
-            java.util.EnumSet.of(java.nio.file.attribute.PosixFilePermission.OWNER_READ, java.nio.file.attribute.PosixFilePermission.OWNER_WRITE));
+    public static final Set<PosixFilePermission> OWNER_ONLY = Collections.unmodifiableSet(
+            EnumSet.of(PosixFilePermission.OWNER_READ, PosixFilePermission.OWNER_WRITE));
 
-    /** Default spin of a channel reader before it parks for data (see {@link #withReadSpin(java.time.Duration)}). */
-    public static final java.time.Duration DEFAULT_READ_SPIN = java.time.Duration.ofNanos(50_000);
+    /** Default spin of a channel reader before it parks for data (see {@link #withReadSpin(Duration)}). */
+    public static final Duration DEFAULT_READ_SPIN = Duration.ofNanos(50_000);
 
     /** Default most messages one channel may have waiting to be written (see {@link #withMaxOutboundPerChannel(int)}). */
     public static final int DEFAULT_MAX_OUTBOUND_PER_CHANNEL = 16_384;
@@ -34,7 +47,7 @@ public final class Options {
      * 16 initial pool messages, 64 max, a receive queue of 1024 frames per group, no direct writes,
      * owner-only Unix-domain socket files, at most 16,384 messages waiting to be written per channel,
      * no timeouts, no TCP keepalive, no channel limits, no TLS, virtual-thread channel jobs whose
-     * readers spin up to 50 µs before they park ({@link #withReadSpin(java.time.Duration)}).
+     * readers spin up to 50 µs before they park ({@link #withReadSpin(Duration)}).
      */
     public static final Options DEFAULT = new Options(new Settings());
 
@@ -50,18 +63,18 @@ public final class Options {
         int maxPoolMsgs = DEFAULT_MAX_POOL_MSGS;
         int receiveQueueCapacity = DEFAULT_RECEIVE_QUEUE_CAPACITY;
         boolean directWrite;
-        java.util.Set<java.nio.file.attribute.PosixFilePermission> udsPermissions = OWNER_ONLY;
+        Set<PosixFilePermission> udsPermissions = OWNER_ONLY;
         int maxOutboundPerChannel = DEFAULT_MAX_OUTBOUND_PER_CHANNEL;
-        java.time.Duration idleTimeout = java.time.Duration.ZERO;
-        java.time.Duration handshakeTimeout = java.time.Duration.ZERO;
-        java.time.Duration frameTimeout = java.time.Duration.ZERO;
-        java.time.Duration keepAlive = java.time.Duration.ZERO;
+        Duration idleTimeout = Duration.ZERO;
+        Duration handshakeTimeout = Duration.ZERO;
+        Duration frameTimeout = Duration.ZERO;
+        Duration keepAlive = Duration.ZERO;
         int maxChannels;
         int maxChannelsPerListener;
-        javax.net.ssl.SSLContext tls; // null: plain TCP
-        java.util.concurrent.ThreadFactory ioThreadFactory; // null: virtual threads
-        java.time.Duration receiveSpin = java.time.Duration.ZERO;
-        java.time.Duration readSpin = DEFAULT_READ_SPIN;
+        SSLContext tls; // null: plain TCP
+        ThreadFactory ioThreadFactory; // null: virtual threads
+        Duration receiveSpin = Duration.ZERO;
+        Duration readSpin = DEFAULT_READ_SPIN;
 
         Settings copy() {
             Settings c = new Settings();
@@ -84,15 +97,15 @@ public final class Options {
             return c;
         }
 
-        java.util.List<Object> values() {
-            return java.util.List.of(initialPoolMsgs, maxPoolMsgs, receiveQueueCapacity, directWrite, udsPermissions,
+        List<Object> values() {
+            return List.of(initialPoolMsgs, maxPoolMsgs, receiveQueueCapacity, directWrite, udsPermissions,
                     maxOutboundPerChannel, idleTimeout, handshakeTimeout, frameTimeout, keepAlive, maxChannels,
-                    maxChannelsPerListener, java.util.Optional.ofNullable(tls),
+                    maxChannelsPerListener, Optional.ofNullable(tls),
                     ioThreadFactory == null ? "virtual" : ioThreadFactory, receiveSpin, readSpin);
         }
     }
 
-    private Options with(java.util.function.Consumer<Settings> change) {
+    private Options with(Consumer<Settings> change) {
         Settings copy = settings.copy();
         change.accept(copy);
         return new Options(copy);
@@ -194,9 +207,9 @@ public final class Options {
      * adaptive, so pipelined traffic keeps the writer's batched gathering writes: only a post
      * that comes at least 10 µs after the previous post on its channel, while nothing waits in its
      * group's receive queue, writes directly (a poster in a burst, or a server loop with more
-     * requests to answer, hands to the writer). Measured with 64 in flight: about the default's
-     * pipelined throughput (0.6-1.7× in noisy runs; always writing directly gave about 0.2×).
-     * Meant for request/response at low concurrency. Off by default. A thread whose interrupt
+     * requests to answer, hands to the writer); writing every post directly would cost one system
+     * call per message (figures in docs/PERFORMANCE.md, "Direct writes"). Meant for
+     * request/response at low concurrency. Off by default. A thread whose interrupt
      * flag is set never writes directly (an interrupted thread's socket IO makes the JDK close the
      * socket): its post goes to the writer thread and it keeps its flag. An interrupt that arrives
      * while a direct write is under way still closes the channel with {@link Status#SEND_FAILED};
@@ -215,7 +228,7 @@ public final class Options {
      *
      * @return the permissions; {@link #OWNER_ONLY} by default
      */
-    public java.util.Set<java.nio.file.attribute.PosixFilePermission> udsPermissions() {
+    public Set<PosixFilePermission> udsPermissions() {
         return settings.udsPermissions;
     }
 
@@ -227,11 +240,11 @@ public final class Options {
      * @param permissions the socket file's permissions
      * @return the new options
      */
-    public Options withUdsPermissions(java.util.Set<java.nio.file.attribute.PosixFilePermission> permissions) {
-        java.util.Set<java.nio.file.attribute.PosixFilePermission> copy = permissions.isEmpty()
-                ? java.util.EnumSet.noneOf(java.nio.file.attribute.PosixFilePermission.class)
-                : java.util.EnumSet.copyOf(permissions);
-        return with(c -> c.udsPermissions = java.util.Collections.unmodifiableSet(copy));
+    public Options withUdsPermissions(Set<PosixFilePermission> permissions) {
+        Set<PosixFilePermission> copy = permissions.isEmpty()
+                ? EnumSet.noneOf(PosixFilePermission.class)
+                : EnumSet.copyOf(permissions);
+        return with(c -> c.udsPermissions = Collections.unmodifiableSet(copy));
     }
 
     /**
@@ -267,9 +280,9 @@ public final class Options {
     /**
      * Returns how long a connected channel may receive nothing before the engine closes it.
      *
-     * @return the idle timeout; {@link java.time.Duration#ZERO} (the default) means none
+     * @return the idle timeout; {@link Duration#ZERO} (the default) means none
      */
-    public java.time.Duration idleTimeout() {
+    public Duration idleTimeout() {
         return settings.idleTimeout;
     }
 
@@ -279,25 +292,25 @@ public final class Options {
      * every returned message, in {@link ReactorStats#closeReasons()} and in the
      * {@code dev.tofu.ChannelClosed} event), followed by its close Signal. Pair it with traffic the
      * peer sends at least that often (for example heartbeat Signals) to detect a dead peer or a cut
-     * link while data is in flight; see also {@link #withKeepAlive(java.time.Duration)}. Checked
+     * link while data is in flight; see also {@link #withKeepAlive(Duration)}. Checked
      * about every quarter of the timeout, so a close comes between the timeout and 1.25 times it.
      * Off by default (tofu has no timeouts).
      *
-     * @param idleTimeout the timeout; {@link java.time.Duration#ZERO} turns it off
+     * @param idleTimeout the timeout; {@link Duration#ZERO} turns it off
      * @return the new options
      * @throws IllegalArgumentException if negative
      */
-    public Options withIdleTimeout(java.time.Duration idleTimeout) {
-        java.time.Duration t = timeout("idleTimeout", idleTimeout);
+    public Options withIdleTimeout(Duration idleTimeout) {
+        Duration t = timeout("idleTimeout", idleTimeout);
         return with(c -> c.idleTimeout = t);
     }
 
     /**
      * Returns how long an accepted connection may take to deliver its first complete frame.
      *
-     * @return the handshake timeout; {@link java.time.Duration#ZERO} (the default) means none
+     * @return the handshake timeout; {@link Duration#ZERO} (the default) means none
      */
-    public java.time.Duration handshakeTimeout() {
+    public Duration handshakeTimeout() {
         return settings.handshakeTimeout;
     }
 
@@ -307,21 +320,21 @@ public final class Options {
      * {@link Status#COMMUNICATION_FAILED}, so connections that never speak cannot hold a channel
      * number and a socket for ever. Off by default.
      *
-     * @param handshakeTimeout the timeout; {@link java.time.Duration#ZERO} turns it off
+     * @param handshakeTimeout the timeout; {@link Duration#ZERO} turns it off
      * @return the new options
      * @throws IllegalArgumentException if negative
      */
-    public Options withHandshakeTimeout(java.time.Duration handshakeTimeout) {
-        java.time.Duration t = timeout("handshakeTimeout", handshakeTimeout);
+    public Options withHandshakeTimeout(Duration handshakeTimeout) {
+        Duration t = timeout("handshakeTimeout", handshakeTimeout);
         return with(c -> c.handshakeTimeout = t);
     }
 
     /**
      * Returns how long a frame may take to arrive once its first byte has.
      *
-     * @return the frame timeout; {@link java.time.Duration#ZERO} (the default) means none
+     * @return the frame timeout; {@link Duration#ZERO} (the default) means none
      */
-    public java.time.Duration frameTimeout() {
+    public Duration frameTimeout() {
         return settings.frameTimeout;
     }
 
@@ -331,21 +344,21 @@ public final class Options {
      * {@link Status#COMMUNICATION_FAILED} (a peer that sends half a frame and stalls). An idle
      * channel between frames is not affected. Off by default.
      *
-     * @param frameTimeout the timeout; {@link java.time.Duration#ZERO} turns it off
+     * @param frameTimeout the timeout; {@link Duration#ZERO} turns it off
      * @return the new options
      * @throws IllegalArgumentException if negative
      */
-    public Options withFrameTimeout(java.time.Duration frameTimeout) {
-        java.time.Duration t = timeout("frameTimeout", frameTimeout);
+    public Options withFrameTimeout(Duration frameTimeout) {
+        Duration t = timeout("frameTimeout", frameTimeout);
         return with(c -> c.frameTimeout = t);
     }
 
     /**
      * Returns the idle time after which TCP keepalive probes start.
      *
-     * @return the keepalive idle time; {@link java.time.Duration#ZERO} (the default) means off
+     * @return the keepalive idle time; {@link Duration#ZERO} (the default) means off
      */
-    public java.time.Duration keepAlive() {
+    public Duration keepAlive() {
         return settings.keepAlive;
     }
 
@@ -356,15 +369,15 @@ public final class Options {
      * ({@link Status#PEER_DISCONNECTED} or {@link Status#RECV_FAILED}). This is the transport's
      * heartbeat: it finds dead peers and cut links on quiet channels without any frame the tofu
      * peer would see. Probes do not run while data waits for acknowledgement; use
-     * {@link #withIdleTimeout(java.time.Duration)} for that case. Whole seconds, at least one. Off
+     * {@link #withIdleTimeout(Duration)} for that case. Whole seconds, at least one. Off
      * by default; Unix-domain channels ignore it.
      *
-     * @param keepAlive the idle time before the first probe; {@link java.time.Duration#ZERO} turns it off
+     * @param keepAlive the idle time before the first probe; {@link Duration#ZERO} turns it off
      * @return the new options
      * @throws IllegalArgumentException if negative
      */
-    public Options withKeepAlive(java.time.Duration keepAlive) {
-        java.time.Duration t = timeout("keepAlive", keepAlive);
+    public Options withKeepAlive(Duration keepAlive) {
+        Duration t = timeout("keepAlive", keepAlive);
         return with(c -> c.keepAlive = t);
     }
 
@@ -419,11 +432,11 @@ public final class Options {
     /**
      * Returns the TLS context every TCP channel of the reactor uses, if TLS is on.
      *
-     * @return the context given to {@link #withTls(javax.net.ssl.SSLContext)}, or empty (the
+     * @return the context given to {@link #withTls(SSLContext)}, or empty (the
      *         default: plain TCP)
      */
-    public java.util.Optional<javax.net.ssl.SSLContext> tls() {
-        return java.util.Optional.ofNullable(settings.tls);
+    public Optional<SSLContext> tls() {
+        return Optional.ofNullable(settings.tls);
     }
 
     /**
@@ -455,7 +468,7 @@ public final class Options {
      * @return the new options
      * @throws IllegalArgumentException if {@code context} is {@code null}
      */
-    public Options withTls(javax.net.ssl.SSLContext context) {
+    public Options withTls(SSLContext context) {
         if (context == null) {
             throw new IllegalArgumentException("a TLS context is required; use withoutTls() to turn TLS off");
         }
@@ -477,7 +490,7 @@ public final class Options {
      *
      * @return the job thread factory, or {@code null} for virtual threads
      */
-    public java.util.concurrent.ThreadFactory ioThreadFactory() {
+    public ThreadFactory ioThreadFactory() {
         return settings.ioThreadFactory;
     }
 
@@ -492,29 +505,29 @@ public final class Options {
      * a carrier. On its own this rarely shortens a round trip (the hand-offs between the engine's
      * threads remain, and platform wake-ups suffer more on a loaded machine); together with
      * {@link #withDirectWrite}, {@link #withReceiveSpin} and platform application threads calling
-     * {@code waitReceive} it halved the 64-byte loopback round trip (p50 about 21 µs against 42 µs
-     * by default, on 2 cores). The price is one platform thread (and its stack) per job, two per
+     * {@code waitReceive} it shortens a loopback round trip (docs/PERFORMANCE.md, "Direct writes,
+     * platform threads"). The price is one platform thread (and its stack) per job, two per
      * connected channel, so keep this for a handful of channels: with many channels the default
-     * scales better (measured 0.7-0.9× the default's pipelined throughput). Example:
+     * scales better. Example:
      * {@code Options.DEFAULT.withIoThreadFactory(Thread.ofPlatform().daemon().factory())}.
      *
      * @param factory makes the channels' job threads; {@code null} for virtual threads
      * @return the new options
      */
-    public Options withIoThreadFactory(java.util.concurrent.ThreadFactory factory) {
+    public Options withIoThreadFactory(ThreadFactory factory) {
         return with(c -> c.ioThreadFactory = factory);
     }
 
-    /** Longest spin {@link #withReadSpin(java.time.Duration)} accepts. */
-    public static final java.time.Duration MAX_READ_SPIN = java.time.Duration.ofMillis(1);
+    /** Longest spin {@link #withReadSpin(Duration)} accepts. */
+    public static final Duration MAX_READ_SPIN = Duration.ofMillis(1);
 
     /**
      * Returns how long a channel's reader spins, checking its socket, before it parks to wait for
-     * the next frame (see {@link #withReadSpin(java.time.Duration)}).
+     * the next frame (see {@link #withReadSpin(Duration)}).
      *
-     * @return the spin; {@link #DEFAULT_READ_SPIN} by default, {@link java.time.Duration#ZERO} when off
+     * @return the spin; {@link #DEFAULT_READ_SPIN} by default, {@link Duration#ZERO} when off
      */
-    public java.time.Duration readSpin() {
+    public Duration readSpin() {
         return settings.readSpin;
     }
 
@@ -522,17 +535,15 @@ public final class Options {
      * Returns a copy in which a channel's reader that has nothing left to read spins for up to
      * {@code spin}, yielding its carrier between checks of the socket's readable byte count, before
      * it parks in a blocking read. A reply that arrives within that time is read without a trip
-     * through the JDK's poller. Measured on 2 cores, both ends in one JVM: the 64-byte round trip
-     * fell from about 46 µs to 8.5 µs over Unix-domain sockets and from 50 µs to 15 µs over TCP,
-     * and one channel with 64 requests in flight carried about twice as many messages per second.
+     * through the JDK's poller, which is where a virtual-thread round trip spends most of its time
+     * (docs/PERFORMANCE.md, "The read spin", has the figures).
      *
      * <p>The spin is bounded so that busy and idle loads pay almost nothing: a spin that finds
      * nothing makes the reader park without spinning for the next 1, 3, 7 … up to 64 waits (a
      * success resets it); at most as many readers spin at once as the JVM has processors (at least
      * 2), and nobody spins while more readers than that have been busy within the last millisecond
      * or two, because then the carriers have work anyway and a spin would only take CPU from it
-     * (measured: with that rule, 16 and 256 pipelined channels, 1,000 fan-in channels, churn and
-     * streaming ran as fast as without spinning, in one JVM and against a server in another).
+     * (with that rule, busy loads run as fast as without spinning).
      * Only virtual-thread readers of plain TCP or Unix-domain channels spin (not TLS channels, not
      * readers made by {@link #withIoThreadFactory}). Each check costs a system call, so a spin that
      * finds nothing burns up to {@code spin} of CPU. Zero turns it off.
@@ -542,21 +553,21 @@ public final class Options {
      * @throws IllegalArgumentException if {@code spin} is negative or above {@link #MAX_READ_SPIN}
      * @throws NullPointerException     if {@code spin} is null
      */
-    public Options withReadSpin(java.time.Duration spin) {
+    public Options withReadSpin(Duration spin) {
         spin("readSpin", spin, MAX_READ_SPIN);
         return with(c -> c.readSpin = spin);
     }
 
-    /** Longest spin {@link #withReceiveSpin(java.time.Duration)} accepts. */
-    public static final java.time.Duration MAX_RECEIVE_SPIN = java.time.Duration.ofMillis(1);
+    /** Longest spin {@link #withReceiveSpin(Duration)} accepts. */
+    public static final Duration MAX_RECEIVE_SPIN = Duration.ofMillis(1);
 
     /**
      * Returns how long a platform thread in {@code waitReceive} spins, polling its group's queue,
-     * before it parks (see {@link #withReceiveSpin(java.time.Duration)}).
+     * before it parks (see {@link #withReceiveSpin(Duration)}).
      *
-     * @return the spin; {@link java.time.Duration#ZERO} (no spin) by default
+     * @return the spin; {@link Duration#ZERO} (no spin) by default
      */
-    public java.time.Duration receiveSpin() {
+    public Duration receiveSpin() {
         return settings.receiveSpin;
     }
 
@@ -565,7 +576,7 @@ public final class Options {
      * (any timeout above zero) spins, polling and yielding its core, for up to {@code spin} before
      * it parks, so a reply that arrives within that time is taken without a wake-up. Virtual threads
      * never spin, whatever this says: a spinning virtual thread holds one of the few carrier
-     * threads that the channels' own jobs need (measured: round trips twice as slow). For
+     * threads that the channels' own jobs need, so the round trips it waits for get slower. For
      * latency-bound users that call {@code waitReceive} from a platform thread, usually together
      * with {@link #withIoThreadFactory} and {@link #withDirectWrite}; it burns up to {@code spin}
      * of CPU per wait that gets nothing in time. Zero (the default) turns it off.
@@ -574,7 +585,7 @@ public final class Options {
      * @return the new options
      * @throws IllegalArgumentException if {@code spin} is negative or above {@link #MAX_RECEIVE_SPIN}
      */
-    public Options withReceiveSpin(java.time.Duration spin) {
+    public Options withReceiveSpin(Duration spin) {
         spin("receiveSpin", spin, MAX_RECEIVE_SPIN);
         return with(c -> c.receiveSpin = spin);
     }
@@ -601,15 +612,15 @@ public final class Options {
         });
     }
 
-    private static java.time.Duration timeout(String name, java.time.Duration t) {
-        java.util.Objects.requireNonNull(t, name);
+    private static Duration timeout(String name, Duration t) {
+        Objects.requireNonNull(t, name);
         if (t.isNegative()) {
             throw new IllegalArgumentException(name + " must not be negative, got " + t);
         }
         return t;
     }
 
-    private static void spin(String name, java.time.Duration spin, java.time.Duration max) {
+    private static void spin(String name, Duration spin, Duration max) {
         timeout(name, spin);
         if (spin.compareTo(max) > 0) {
             throw new IllegalArgumentException(name + " must be at most " + max + ", got " + spin);
@@ -638,7 +649,7 @@ public final class Options {
         Settings s = settings;
         return "Options[initialPoolMsgs=" + s.initialPoolMsgs + ", maxPoolMsgs=" + s.maxPoolMsgs
                 + ", receiveQueueCapacity=" + s.receiveQueueCapacity + ", directWrite=" + s.directWrite
-                + ", udsPermissions=" + java.nio.file.attribute.PosixFilePermissions.toString(s.udsPermissions)
+                + ", udsPermissions=" + PosixFilePermissions.toString(s.udsPermissions)
                 + ", maxOutboundPerChannel=" + s.maxOutboundPerChannel + ", idleTimeout=" + s.idleTimeout
                 + ", handshakeTimeout=" + s.handshakeTimeout + ", frameTimeout=" + s.frameTimeout
                 + ", keepAlive=" + s.keepAlive + ", maxChannels=" + s.maxChannels

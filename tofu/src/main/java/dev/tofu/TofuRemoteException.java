@@ -1,5 +1,7 @@
 package dev.tofu;
 
+import java.util.Objects;
+
 /**
  * The server's handler failed: a {@link Server} whose handler threw answered the call with a RESPONSE
  * carrying the text header {@code ~error:<ExceptionClass>: <message>}, and {@link Client} turned it
@@ -28,7 +30,7 @@ public class TofuRemoteException extends TofuException {
     public TofuRemoteException(String remoteClass, String remoteMessage) {
         super(Status.PROCESSING_FAILED, remoteMessage == null || remoteMessage.isEmpty()
                 ? remoteClass : remoteClass + ": " + remoteMessage);
-        this.remoteClass = java.util.Objects.requireNonNull(remoteClass, "remoteClass");
+        this.remoteClass = Objects.requireNonNull(remoteClass, "remoteClass");
         this.remoteMessage = remoteMessage == null ? "" : remoteMessage;
     }
 

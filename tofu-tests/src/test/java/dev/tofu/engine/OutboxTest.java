@@ -6,7 +6,7 @@ import static dev.tofu.testing.Stores.v;
 
 import dev.tofu.internal.message.MessageStore;
 import dev.tofu.OpCode;
-import dev.tofu.internal.engine.Outbox;
+import dev.tofu.internal.io.Outbox;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;

@@ -1,7 +1,7 @@
 package dev.tofu.engine;
 
-import dev.tofu.internal.engine.ReadSpin;
-import dev.tofu.internal.engine.SpinSlots;
+import dev.tofu.internal.io.ReadSpin;
+import dev.tofu.internal.concurrent.SpinSlots;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 

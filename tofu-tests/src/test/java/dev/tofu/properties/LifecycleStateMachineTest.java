@@ -10,7 +10,7 @@ import dev.tofu.Status;
 import dev.tofu.internal.engine.ChannelLifecycle;
 import dev.tofu.internal.engine.ChannelLifecycle.CloseCause;
 import dev.tofu.internal.engine.ChannelLifecycle.State;
-import dev.tofu.internal.engine.Outbox;
+import dev.tofu.internal.io.Outbox;
 import dev.tofu.internal.message.Owner;
 import net.jqwik.api.Arbitrary;
 import net.jqwik.api.ForAll;
@@ -35,7 +35,7 @@ import static org.junit.jupiter.api.Assertions.fail;
 
 /**
  * The channel lifecycle ({@link ChannelLifecycle}) and outbound queue ({@link Outbox}) driven, the way
- * {@code IoChannel} and {@code Channel.finish()} drive them, through random sequences of the events a
+ * {@code IoChannel}, its {@code ChannelWriter} and {@code Channel.finish()} drive them, through random sequences of the events a
  * client channel meets (PROTOCOL.md §5.3, §5.5, §5.6): connect, posts of data and bye messages, writer
  * batches, ByeResponse received, peer EOF, group destroy, and the last job ending. A small model says
  * what the state, the cause and the close notices must be; after every step the invariants are
@@ -84,7 +84,7 @@ class LifecycleStateMachineTest {
 
     /**
      * One client channel: the real lifecycle and outbox, the writer's rules copied from
-     * {@code IoChannel.write()}, and the model the property checks them against.
+     * {@code ChannelWriter.run()}, and the model the property checks them against.
      */
     static final class Channel {
         final ChannelLifecycle life = new ChannelLifecycle(false);
@@ -93,7 +93,7 @@ class LifecycleStateMachineTest {
         final List<MessageStore> wire = new ArrayList<>();   // what the writer wrote, in order
         final List<MessageStore> bundle = new ArrayList<>(); // returned to the group, in order
         int closeNotices;
-        boolean writerByeRequestWritten;                 // the writer's own flag (IoChannel.write)
+        boolean writerByeRequestWritten;                 // the writer's own flag (ChannelWriter.run)
         boolean writerDone;                              // the writer wrote a ByeResponse or was stopped
 
         // the model
@@ -124,7 +124,7 @@ class LifecycleStateMachineTest {
             }
         }
 
-        /** One turn of IoChannel.write(): a batch, or after a ByeRequest only a ByeResponse. */
+        /** One turn of ChannelWriter.run(): a batch, or after a ByeRequest only a ByeResponse. */
         void writeBatch() {
             if (writerDone) {
                 return;

@@ -5,7 +5,7 @@ import dev.tofu.OpCode;
 import dev.tofu.Status;
 import dev.tofu.internal.engine.ChannelLifecycle;
 import dev.tofu.internal.engine.ChannelLifecycle.CloseCause;
-import dev.tofu.internal.engine.Outbox;
+import dev.tofu.internal.io.Outbox;
 import dev.tofu.internal.message.Owner;
 import org.openjdk.jcstress.annotations.Actor;
 import org.openjdk.jcstress.annotations.Arbiter;
@@ -30,7 +30,7 @@ import static org.openjdk.jcstress.annotations.Expect.FORBIDDEN;
  * application keeps it). None is stranded in the outbox, and nothing posted after the ByeSignal is
  * ever written.
  *
- * <p>The actors do what {@code IoChannel} does: {@code accept()} offers to the outbox (a refusal
+ * <p>The actors do what {@code IoChannel} and its {@code ChannelWriter} do: {@code accept()} offers to the outbox (a refusal
  * fails the post), a ByeSignal wins {@code beginClose} and stops the outbox ({@code closeTransport}),
  * the writer loops on {@code takeBatch} until it returns 0, and {@code finish()} calls
  * {@code closeAndDrain()} after the trigger.
@@ -91,7 +91,7 @@ public class OutboxByeSignalRace {
             for (int i = 0; i < n; i++) {
                 written.add(batch[i]);
             }
-            outbox.doneWriting(false); // IoChannel.write() gives up its writing rights after each batch
+            outbox.doneWriting(false); // ChannelWriter.run() gives up its writing rights after each batch
         }
         if (life.finish()) { // the writer was the last job: it runs Channel.finish()
             finishes++;

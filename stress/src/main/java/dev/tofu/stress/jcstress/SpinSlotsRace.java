@@ -1,6 +1,6 @@
 package dev.tofu.stress.jcstress;
 
-import dev.tofu.internal.engine.SpinSlots;
+import dev.tofu.internal.concurrent.SpinSlots;
 import org.openjdk.jcstress.annotations.Actor;
 import org.openjdk.jcstress.annotations.Arbiter;
 import org.openjdk.jcstress.annotations.Description;

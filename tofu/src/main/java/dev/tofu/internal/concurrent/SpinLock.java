@@ -9,9 +9,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  *
  * <p>Why not {@link java.util.concurrent.locks.ReentrantLock}: on contention it parks the waiter,
  * and a virtual thread that parks is unmounted and later scheduled again, which costs microseconds
- * for a lock held for nanoseconds. Under a pipelined load on two cores, readers, writers and
- * application threads meet on the pool's lock often enough that those parks cost a quarter of the
- * throughput (measured with the stress harness). Spinning is safe here only because the holder
+ * for a lock held for nanoseconds. Under a pipelined load, readers, writers and application
+ * threads meet on the pool's lock often enough that those parks cost a large share of the
+ * throughput (docs/PERFORMANCE.md, "Spin locks that never park"). Spinning is safe here only because the holder
  * never blocks inside: it stays mounted on its carrier until it unlocks, so a spinning waiter waits
  * for at most a critical section, unless the operating system preempts the holder's carrier;
  * waiters then {@link Thread#yield} (a virtual thread lets other virtual threads run on its

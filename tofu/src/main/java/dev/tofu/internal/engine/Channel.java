@@ -1,16 +1,19 @@
 package dev.tofu.internal.engine;
 
-import dev.tofu.internal.message.MessageStore;
+import dev.tofu.ChannelGroup;
 import dev.tofu.Status;
 import dev.tofu.internal.engine.ChannelLifecycle.CloseCause;
 import dev.tofu.internal.message.MessageAccess;
+import dev.tofu.internal.message.MessageStore;
+
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
-import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -184,7 +187,7 @@ abstract class Channel {
                 while (true) {
                     long left = deadlineNanos - System.nanoTime();
                     try {
-                        if (left <= 0 || !t.join(java.time.Duration.ofNanos(left))) {
+                        if (left <= 0 || !t.join(Duration.ofNanos(left))) {
                             return false;
                         }
                         break;
@@ -249,7 +252,7 @@ abstract class Channel {
     /** Adds the {@code ~error} header (ChannelGroup.ERROR_HEADER) to an engine-owned message, if {@code why} is set. */
     private static MessageStore withError(MessageStore m, String why) {
         if (why != null) {
-            ListenerChannel.appendHeader(m, dev.tofu.ChannelGroup.ERROR_HEADER, why);
+            ListenerChannel.appendHeader(m, ChannelGroup.ERROR_HEADER, why);
         }
         return m;
     }

@@ -6,11 +6,10 @@ import jdk.jfr.Event;
 import jdk.jfr.Label;
 import jdk.jfr.Name;
 import jdk.jfr.StackTrace;
-import jdk.jfr.Threshold;
-import jdk.jfr.Timespan;
 
 /**
- * The engine's JFR events, visible in JDK Mission Control under "tofu" with no extra dependency.
+ * The engine's JFR events about channels opening and closing, visible in JDK Mission Control under
+ * "tofu" with no extra dependency (a reader's back-pressure wait is {@code io.BackPressureEvent}).
  * Committed from channel threads; an event not enabled in the recording costs a field check.
  */
 final class ChannelEvents {
@@ -49,22 +48,5 @@ final class ChannelEvents {
         boolean silent;
         @Label("Returned Messages")
         int returned;
-    }
-
-    /** A reader waited: for room in the group queue (the application is slow) or for a pooled message. */
-    @Name("dev.tofu.BackPressureWait")
-    @Label("Back-pressure Wait")
-    @Category("tofu")
-    @Description("A channel's reader waited for room in its group's receive queue or for a pooled message")
-    @Threshold("0 ms")
-    @StackTrace(false)
-    static final class BackPressure extends Event {
-        @Label("Channel")
-        int channel;
-        @Label("Waited For")
-        String cause;
-        @Label("Wait")
-        @Timespan(Timespan.NANOSECONDS)
-        long waitedNanos;
     }
 }

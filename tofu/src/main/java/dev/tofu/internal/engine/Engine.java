@@ -4,25 +4,33 @@ import dev.tofu.AllocationStrategy;
 import dev.tofu.Ampe;
 import dev.tofu.ChannelGroup;
 import dev.tofu.Message;
-import dev.tofu.internal.message.MessageStore;
+import dev.tofu.OpCode;
 import dev.tofu.Options;
 import dev.tofu.ReactorStats;
 import dev.tofu.Status;
 import dev.tofu.TofuException;
+import dev.tofu.internal.concurrent.Slots;
+import dev.tofu.internal.io.ChannelReader;
+import dev.tofu.internal.io.SocketTuning;
+import dev.tofu.internal.io.TlsTransport;
 import dev.tofu.internal.message.MessageAccess;
 import dev.tofu.internal.message.MessagePool;
+import dev.tofu.internal.message.MessageStore;
 import dev.tofu.internal.message.Owner;
 import dev.tofu.internal.message.PostRules;
 import dev.tofu.internal.wire.FrameWriter;
 import dev.tofu.internal.wire.StagingBuffers;
+
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
 import java.nio.channels.SocketChannel;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
@@ -42,11 +50,11 @@ import java.util.concurrent.atomic.AtomicBoolean;
 public final class Engine implements Ampe {
     private static final Logger LOG = LoggerFactory.getLogger(Engine.class);
     static {
-        ClassPreload.run();
+        EngineClasses.preload();
     }
 
     /** How long close()/destroy() wait for a group's channel threads to end. */
-    static final long TERMINATION_NANOS = java.util.concurrent.TimeUnit.SECONDS.toNanos(10);
+    static final long TERMINATION_NANOS = TimeUnit.SECONDS.toNanos(10);
 
     final Options options;
     private static final MessageAccess ACCESS = MessageAccess.get();
@@ -57,7 +65,7 @@ public final class Engine implements Ampe {
     /** Direct buffers the channels' writers stage their batches in, lent per write call. */
     final StagingBuffers writeStaging = new StagingBuffers(FrameWriter.DEFAULT_STAGING, 64);
     /** Direct read buffers, one lent to each channel's reader while it runs. */
-    final StagingBuffers readBuffers = new StagingBuffers(IoChannel.READ_BUFFER, 1024);
+    final StagingBuffers readBuffers = new StagingBuffers(ChannelReader.READ_BUFFER, 1024);
     private final Set<Group> groups = ConcurrentHashMap.newKeySet();
     private final AtomicBoolean shutdown = new AtomicBoolean();
     final Watchdog watchdog;
@@ -142,7 +150,7 @@ public final class Engine implements Ampe {
 
     /** Returns a snapshot of the engine's counters. */
     public ReactorStats stats() {
-        List<Integer> depths = new java.util.ArrayList<>();
+        List<Integer> depths = new ArrayList<>();
         for (Group g : groups) {
             depths.add(g.queued());
         }
@@ -251,7 +259,7 @@ public final class Engine implements Ampe {
     /** A fresh engine Signal (not taken from the idle pool; put() adds it to the pool). */
     MessageStore notice(int channel, Status status, long messageId) {
         MessageStore m = pool.create(Owner.ENGINE);
-        m.setOpCodeRaw(Opcodes.SIGNAL);
+        m.setOpCodeRaw(OpCode.SIGNAL.code());
         m.setFromEngine(true);
         m.setStatusRaw(status.code());
         m.setChannel(channel);

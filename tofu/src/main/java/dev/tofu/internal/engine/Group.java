@@ -3,19 +3,24 @@ package dev.tofu.internal.engine;
 import dev.tofu.BinaryHeader;
 import dev.tofu.ChannelGroup;
 import dev.tofu.Message;
-import dev.tofu.internal.message.MessageStore;
 import dev.tofu.OpCode;
 import dev.tofu.Origin;
 import dev.tofu.Status;
 import dev.tofu.TofuException;
+import dev.tofu.internal.io.BackPressureEvent;
 import dev.tofu.internal.message.MessageAccess;
+import dev.tofu.internal.message.MessageStore;
 import dev.tofu.internal.message.Owner;
 import dev.tofu.internal.message.PostRules;
+
+import jdk.net.UnixDomainPrincipal;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
@@ -132,7 +137,7 @@ public final class Group implements ChannelGroup {
     }
 
     @Override
-    public java.util.Optional<jdk.net.UnixDomainPrincipal> peerCredentials(int channel) {
+    public Optional<UnixDomainPrincipal> peerCredentials(int channel) {
         Channel ch = engine.table.get(channel);
         if (ch == null) {
             throw new TofuException(Status.INVALID_CHANNEL_NUMBER, "no open channel " + channel);
@@ -140,7 +145,7 @@ public final class Group implements ChannelGroup {
         if (ch.group != this) {
             throw new TofuException(Status.INVALID_CHANNEL_GROUP, "channel " + channel + " belongs to another group");
         }
-        return ch instanceof IoChannel io ? io.peerCredentials() : java.util.Optional.empty();
+        return ch instanceof IoChannel io ? io.peerCredentials() : Optional.empty();
     }
 
     @Override
@@ -197,17 +202,9 @@ public final class Group implements ChannelGroup {
             engine.pool.recycle(m);
             return false;
         }
-        ChannelEvents.BackPressure event = new ChannelEvents.BackPressure();
-        long start = System.nanoTime();
-        event.begin();
+        BackPressureEvent event = BackPressureEvent.start();
         boolean added = queue.putFrame(m); // the application is slow: wait, and let TCP push back
-        event.end();
-        if (event.shouldCommit()) {
-            event.channel = channel;
-            event.cause = "group queue";
-            event.waitedNanos = System.nanoTime() - start;
-            event.commit();
-        }
+        event.finish(channel, BackPressureEvent.GROUP_QUEUE);
         if (added) {
             return true;
         }
@@ -222,7 +219,7 @@ public final class Group implements ChannelGroup {
      */
     boolean deliverFrames(MessageStore[] ms, int n, int channel) throws InterruptedException {
         if (n > 1 && queue.tryPutFrames(ms, n)) {
-            java.util.Arrays.fill(ms, 0, n, null);
+            Arrays.fill(ms, 0, n, null);
             return true;
         }
         int i = 0;

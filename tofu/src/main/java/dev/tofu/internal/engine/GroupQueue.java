@@ -1,5 +1,6 @@
 package dev.tofu.internal.engine;
 
+import dev.tofu.internal.concurrent.WaitTimer;
 import dev.tofu.internal.message.MessageStore;
 import dev.tofu.Status;
 import dev.tofu.TofuException;

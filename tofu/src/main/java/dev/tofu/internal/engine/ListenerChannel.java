@@ -1,25 +1,32 @@
 package dev.tofu.internal.engine;
 
 import dev.tofu.Address;
-import dev.tofu.internal.message.MessageStore;
+import dev.tofu.OpCode;
 import dev.tofu.Status;
 import dev.tofu.TofuException;
+import dev.tofu.internal.concurrent.Slots;
+import dev.tofu.internal.message.MessageStore;
 import dev.tofu.internal.message.PostRules;
+
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
+import java.net.Inet6Address;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.net.StandardProtocolFamily;
 import java.net.StandardSocketOptions;
 import java.net.UnixDomainSocketAddress;
+import java.nio.channels.ClosedChannelException;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.nio.channels.UnresolvedAddressException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
@@ -63,7 +70,7 @@ final class ListenerChannel extends Channel {
 
     @Override
     void accept(MessageStore m, int opCode) {
-        if (opCode != Opcodes.BYE_REQUEST && opCode != Opcodes.BYE_SIGNAL) {
+        if (opCode != OpCode.BYE_REQUEST.code() && opCode != OpCode.BYE_SIGNAL.code()) {
             throw PostRules.fail(m, Status.NOT_ALLOWED, "only ByeRequest or ByeSignal may be posted to listener " + number);
         }
         if (!beginClose(Status.CHANNEL_CLOSED, m)) {
@@ -134,7 +141,7 @@ final class ListenerChannel extends Channel {
             return; // a close began while binding
         }
         request = null;
-        welcome.setOpCodeRaw(Opcodes.WELCOME_RESPONSE);
+        welcome.setOpCodeRaw(OpCode.WELCOME_RESPONSE.code());
         welcome.setChannel(number);
         welcome.setStatusRaw(0);
         welcome.setFromEngine(false); // §5.2: success keeps origin application
@@ -153,7 +160,7 @@ final class ListenerChannel extends Channel {
             if (at.isUnresolved()) {
                 throw new TofuException(Status.INVALID_ADDRESS, "cannot resolve '" + tcp.host() + "'");
             }
-            s = ServerSocketChannel.open(at.getAddress() instanceof java.net.Inet6Address
+            s = ServerSocketChannel.open(at.getAddress() instanceof Inet6Address
                     ? StandardProtocolFamily.INET6 : StandardProtocolFamily.INET);
             publish(s);
             s.setOption(StandardSocketOptions.SO_REUSEADDR, true);
@@ -189,7 +196,7 @@ final class ListenerChannel extends Channel {
         server = s;
         if (life.isClosing()) {
             closeTransport();
-            throw new java.nio.channels.ClosedChannelException();
+            throw new ClosedChannelException();
         }
     }
 
@@ -233,7 +240,7 @@ final class ListenerChannel extends Channel {
     /** The listen failed with {@code failure}: the WelcomeRequest comes back as a WelcomeResponse saying why (~error). */
     private void failOpen(Status status, Throwable failure) {
         MessageStore welcome = request;
-        welcome.setOpCodeRaw(Opcodes.WELCOME_RESPONSE);
+        welcome.setOpCodeRaw(OpCode.WELCOME_RESPONSE.code());
         welcome.setChannel(number);
         if (beginClose(status, welcome, failure)) {
             request = null; // it travels as the trigger now
@@ -251,8 +258,8 @@ final class ListenerChannel extends Channel {
 
     private static Object fileKey(Path file) {
         try {
-            return Files.readAttributes(file, java.nio.file.attribute.BasicFileAttributes.class,
-                    java.nio.file.LinkOption.NOFOLLOW_LINKS).fileKey();
+            return Files.readAttributes(file, BasicFileAttributes.class,
+                    LinkOption.NOFOLLOW_LINKS).fileKey();
         } catch (IOException e) {
             return null;
         }

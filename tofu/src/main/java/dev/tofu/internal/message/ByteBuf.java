@@ -2,6 +2,7 @@ package dev.tofu.internal.message;
 
 import java.nio.ByteBuffer;
 import java.util.Arrays;
+import java.util.Objects;
 
 /**
  * A growable byte array that keeps its capacity across {@link #clear()}, so a pooled message that
@@ -60,7 +61,7 @@ public final class ByteBuf {
 
     /** Appends {@code len} bytes of {@code src} from {@code off}. */
     public void append(byte[] src, int off, int len) {
-        java.util.Objects.checkFromIndexSize(off, len, src.length);
+        Objects.checkFromIndexSize(off, len, src.length);
         int at = length;
         ensureCapacity(Math.addExact(at, len));
         System.arraycopy(src, off, array, at, len);

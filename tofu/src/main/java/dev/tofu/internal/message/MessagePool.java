@@ -26,9 +26,9 @@ import java.util.concurrent.locks.ReentrantLock;
  * and writer on the stripe of the channel. Only when the home stripe is empty (a take) or full (a
  * keep) does the caller look at the others, in order. Why: every thread of an engine takes and
  * keeps messages, up to several times per message it sends or receives; with one lock, threads on
- * different cores met on it for a third of the messages of a pipelined load on two cores
- * (measured: 0.3 contended acquisitions per echoed message), and each meeting costs a spin and
- * the cache lines of the lock and the stack. With homes, the flows balance per stripe: an
+ * different cores met on it for a large share of the messages of a pipelined load
+ * (docs/PERFORMANCE.md, "A striped message pool"), and each meeting costs a spin and the cache
+ * lines of the lock and the stack. With homes, the flows balance per stripe: an
  * application thread puts the reply it took and gets the next request from the same stripe, a
  * channel's reader takes what its writer kept. A pool of fewer than {@link #MIN_PER_STRIPE} times
  * two messages has one stripe, which is the plain LIFO stack.

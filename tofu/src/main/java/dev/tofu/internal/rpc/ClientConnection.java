@@ -14,6 +14,8 @@ import dev.tofu.TofuException;
 import dev.tofu.TofuInterruptedException;
 import dev.tofu.TofuRemoteException;
 import dev.tofu.TofuTimeoutException;
+import dev.tofu.internal.concurrent.ClassPreload;
+
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -26,6 +28,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.ReentrantLock;
 import java.util.concurrent.locks.StampedLock;
 import java.util.function.Consumer;
 
@@ -57,8 +60,8 @@ import java.util.function.Consumer;
 public final class ClientConnection {
     private static final Logger LOG = LoggerFactory.getLogger(ClientConnection.class);
     static {
-        // Load what the receiver and caller threads use now (see ServerCore's static initialiser).
-        ServerCore.preload(PendingCall.class, Parts.class, TofuTimeoutException.class, CallMetrics.class,
+        // Load what the receiver and caller threads use now, not on them (see ClassPreload).
+        ClassPreload.load(PendingCall.class, Parts.class, TofuTimeoutException.class, CallMetrics.class,
                 CallMetrics.Trace.class, RpcEvents.Call.class, Latency.class, TofuInterruptedException.class,
                 TofuDrainingException.class, TofuRemoteException.class);
     }
@@ -80,7 +83,7 @@ public final class ClientConnection {
     private final Thread receiver;
     private volatile boolean open = true;
     private volatile TofuException reason;    // why the channel closed; first writer wins (closeLock)
-    private final java.util.concurrent.locks.ReentrantLock closeLock = new java.util.concurrent.locks.ReentrantLock();
+    private final ReentrantLock closeLock = new ReentrantLock();
     private Status firstReturned;             // receiver thread only: status of the first returned message
 
     private ClientConnection(Ampe ampe, ChannelGroup group, int channel, AtomicLong ids, CallMetrics metrics,

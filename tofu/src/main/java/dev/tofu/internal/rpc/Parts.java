@@ -1,9 +1,10 @@
 package dev.tofu.internal.rpc;
 
-import dev.tofu.Ampe;
 import dev.tofu.AllocationStrategy;
+import dev.tofu.Ampe;
 import dev.tofu.ChannelGroup;
 import dev.tofu.Message;
+import dev.tofu.TofuRemoteException;
 
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
@@ -123,10 +124,10 @@ public final class Parts {
     }
 
     /** The exception a {@link #ERROR_HEADER} value ({@code <ExceptionClass>: <message>}) describes. */
-    public static dev.tofu.TofuRemoteException remoteFailure(String errorHeader) {
+    public static TofuRemoteException remoteFailure(String errorHeader) {
         int colon = errorHeader.indexOf(": ");
-        return colon < 0 ? new dev.tofu.TofuRemoteException(errorHeader, "")
-                : new dev.tofu.TofuRemoteException(errorHeader.substring(0, colon), errorHeader.substring(colon + 2));
+        return colon < 0 ? new TofuRemoteException(errorHeader, "")
+                : new TofuRemoteException(errorHeader.substring(0, colon), errorHeader.substring(colon + 2));
     }
 
     /** Releases a message; {@code null} is ignored. */

@@ -6,6 +6,7 @@ import dev.tofu.Status;
 import dev.tofu.TofuException;
 import dev.tofu.TofuInterruptedException;
 
+import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
@@ -154,7 +155,7 @@ public final class PendingCall {
      * The {@link System#nanoTime()} value at which {@code timeout} from now ends. Timeouts are capped
      * at about 36 years so that {@code deadline - System.nanoTime()} never overflows.
      */
-    public static long deadline(java.time.Duration timeout) {
+    public static long deadline(Duration timeout) {
         long nanos;
         try {
             nanos = timeout.toNanos();

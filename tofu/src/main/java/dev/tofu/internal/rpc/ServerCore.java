@@ -4,17 +4,20 @@ import dev.tofu.Address;
 import dev.tofu.AllocationStrategy;
 import dev.tofu.Ampe;
 import dev.tofu.BinaryHeader;
+import dev.tofu.CallListener;
 import dev.tofu.ChannelGroup;
 import dev.tofu.Message;
 import dev.tofu.OpCode;
 import dev.tofu.Origin;
 import dev.tofu.Server;
-import dev.tofu.Status;
 import dev.tofu.ServerStats;
+import dev.tofu.Status;
 import dev.tofu.TextHeader;
 import dev.tofu.TofuException;
 import dev.tofu.TofuInterruptedException;
 import dev.tofu.TofuTimeoutException;
+import dev.tofu.internal.concurrent.ClassPreload;
+
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -29,6 +32,7 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 
@@ -72,20 +76,9 @@ public final class ServerCore {
     static {
         // Load what the handler threads use now, on the thread that starts the server: many handler
         // virtual threads loading a class at once contend for its class-loading lock, which pins.
-        preload(Responder.class, Parts.class, ChannelState.class, Key.class, TofuTimeoutException.class,
+        ClassPreload.load(Responder.class, Parts.class, ChannelState.class, Key.class, TofuTimeoutException.class,
                 CallMetrics.class, CallMetrics.Trace.class, RpcEvents.Handled.class, Latency.class,
                 TofuInterruptedException.class);
-    }
-
-    /** Forces {@code types} to load (see the static initialiser). */
-    static void preload(Class<?>... types) {
-        for (Class<?> t : types) {
-            try {
-                Class.forName(t.getName(), true, t.getClassLoader());
-            } catch (ClassNotFoundException e) {
-                throw new NoClassDefFoundError(t.getName());
-            }
-        }
     }
 
     /** Per client channel; guarded by {@code lock}. */
@@ -133,7 +126,7 @@ public final class ServerCore {
 
     private final Set<Thread> handlers = ConcurrentHashMap.newKeySet();
     /** Ids of pushed SIGNALs: the upper half of the unsigned range, so they never match a client's call ids. */
-    private final java.util.concurrent.atomic.AtomicLong pushIds = new java.util.concurrent.atomic.AtomicLong(Long.MIN_VALUE);
+    private final AtomicLong pushIds = new AtomicLong(Long.MIN_VALUE);
     private final Map<Key, Message> partials = new HashMap<>();   // dispatcher only
     private final Set<Integer> rejected = new HashSet<>();       // dispatcher only
     private List<Message> early;                                 // start(), then dispatcher only
@@ -162,7 +155,7 @@ public final class ServerCore {
 
     /** The optional callbacks of a server. */
     public record Hooks(Server.ChannelCallback onConnected, Server.ChannelCallback onDisconnected,
-                        dev.tofu.CallListener callListener) {
+                        CallListener callListener) {
     }
 
     /**

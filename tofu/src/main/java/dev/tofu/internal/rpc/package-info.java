@@ -10,7 +10,8 @@
  * ({@code tofu-server-dispatcher}) is the only reader of its group and starts one handler virtual
  * thread ({@code tofu-server-handler}) per request. Caller threads post and wait.
  *
- * <p>Built on the public API of {@code dev.tofu} only, exactly as an application would be; it uses
- * no other internal package.
+ * <p>Built on the public API of {@code dev.tofu} only, exactly as an application would be; of the
+ * internal packages it uses only {@code internal.concurrent.ClassPreload}, to load its classes
+ * before its virtual threads need them.
  */
 package dev.tofu.internal.rpc;

@@ -37,7 +37,7 @@ public final class DirectMemory {
     /**
      * One allocation for the allocating thread. A named class rather than a lambda: a lambda is
      * linked on its first run, on whichever thread gets there first, and the engine preloads this
-     * class so that no engine thread is the one to load or link it (ClassPreload).
+     * class so that no engine thread is the one to load or link it (EngineClasses, through ClassPreload).
      */
     private record Allocation(int size) implements Callable<ByteBuffer> {
         @Override

@@ -9,7 +9,8 @@
  * <p>Threads: a {@code FrameReader} is used by one channel's reader thread
  * ({@code tofu-ch-<n>-reader}), a {@code FrameWriter} by its writer thread
  * ({@code tofu-ch-<n>-writer}) or by a posting thread that holds the channel's writing rights
- * (direct writes); the parser runs on any thread that reads headers. {@code DirectMemory} owns the
+ * (the direct write strategy); the parser runs on any thread that reads headers. The socket side
+ * (who reads, who writes, when) is {@code dev.tofu.internal.io}'s. {@code DirectMemory} owns the
  * one platform thread here, {@code tofu-direct-alloc}. Uses {@code dev.tofu} and
  * {@code internal.message}; knows nothing of channels or groups.
  */

@@ -1,4 +1,4 @@
-package dev.tofu.internal.engine;
+package dev.tofu.internal.concurrent;
 
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
@@ -10,9 +10,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * <p>Why the second part: spinning pays only while a carrier would otherwise sit idle waiting for
  * the poller. When more readers are busy than there are processors (several channels exchanging
  * at once), the carriers have work anyway and a spinning reader takes CPU from the threads that
- * have it, in this process or in the peer's (measured: 16 pipelined channels to a server in a
- * second JVM ran a third slower with unrestricted spinning, 8 channels doing quick round trips
- * 15 % slower). So every reader that reaches its wait for data is counted once per period of
+ * have it, in this process or in the peer's (docs/PERFORMANCE.md, "The read spin"). So every reader that reaches its wait for data is counted once per period of
  * about a millisecond ({@link #arrive}), and nobody spins while the current or the previous period
  * counted more readers than there are slots. A reader that finds every slot taken also turns
  * spinning off for {@link #CROWDED_NANOS}.

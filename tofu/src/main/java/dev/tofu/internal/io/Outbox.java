@@ -1,7 +1,8 @@
-package dev.tofu.internal.engine;
+package dev.tofu.internal.io;
 
-import dev.tofu.internal.message.MessageStore;
+import dev.tofu.OpCode;
 import dev.tofu.internal.concurrent.SpinLock;
+import dev.tofu.internal.message.MessageStore;
 
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -29,11 +30,17 @@ import java.util.concurrent.locks.LockSupport;
  * node per wait.
  *
  * <p>Writing rights: {@code busy} is held by whoever writes to the socket now, the writer thread
- * (from {@link #takeBatch} to {@link #doneWriting}) or a posting thread that found the outbox idle
- * ({@link #tryClaimDirect}, only while it is empty, so post order holds). Once a bye-type frame
- * was written no posting thread writes directly any more.
+ * (from {@link #takeBatch} to {@link #doneWriting}) or, with the {@link DirectWriter} strategy, a
+ * posting thread that found the outbox idle ({@link #tryClaimDirect}, only while it is empty, so
+ * post order holds). They live here, under the queue's lock, because granting them must be atomic
+ * with seeing the queue empty. Once a bye-type frame was written no posting thread writes directly
+ * any more.
  */
 public final class Outbox {
+    // Raw opcodes compared on every offer and take: static finals, so the JIT folds them.
+    private static final int BYE_REQUEST = OpCode.BYE_REQUEST.code();
+    private static final int BYE_RESPONSE = OpCode.BYE_RESPONSE.code();
+    private static final int BYE_SIGNAL = OpCode.BYE_SIGNAL.code();
 
     private final SpinLock lock = new SpinLock(); // short sections, never parks (see SpinLock)
     private final ArrayDeque<MessageStore> queue = new ArrayDeque<>(); // guarded by lock
@@ -74,7 +81,7 @@ public final class Outbox {
                 return CLOSED;
             }
             int op = m.opCodeRaw();
-            if (queue.size() >= limit && (op < Opcodes.BYE_REQUEST || op > Opcodes.BYE_SIGNAL)) {
+            if (queue.size() >= limit && (op < BYE_REQUEST || op > BYE_SIGNAL)) {
                 return FULL;
             }
             queue.addLast(m);
@@ -99,17 +106,17 @@ public final class Outbox {
             if (!awaitLocked(nanos, false)) {
                 return 0;
             }
-            if (queue.peekFirst().opCodeRaw() != Opcodes.BYE_SIGNAL) {
+            if (queue.peekFirst().opCodeRaw() != BYE_SIGNAL) {
                 busy = true; // released by doneWriting
             }
             int n = 0;
             while (n < max && !queue.isEmpty()) {
                 int op = queue.peekFirst().opCodeRaw();
-                if (op == Opcodes.BYE_SIGNAL) {
+                if (op == BYE_SIGNAL) {
                     break;
                 }
                 batch[n++] = queue.pollFirst();
-                if (op == Opcodes.BYE_REQUEST || op == Opcodes.BYE_RESPONSE) {
+                if (op == BYE_REQUEST || op == BYE_RESPONSE) {
                     break;
                 }
             }
@@ -132,7 +139,7 @@ public final class Outbox {
             while (!stopped) {
                 for (var it = queue.iterator(); it.hasNext(); ) {
                     MessageStore m = it.next();
-                    if (m.opCodeRaw() == Opcodes.BYE_RESPONSE) {
+                    if (m.opCodeRaw() == BYE_RESPONSE) {
                         it.remove();
                         return m;
                     }

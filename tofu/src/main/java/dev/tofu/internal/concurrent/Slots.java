@@ -1,4 +1,4 @@
-package dev.tofu.internal.engine;
+package dev.tofu.internal.concurrent;
 
 import java.util.concurrent.atomic.AtomicInteger;
 

@@ -1,4 +1,4 @@
-package dev.tofu.internal.engine;
+package dev.tofu.internal.concurrent;
 
 import java.lang.invoke.VarHandle;
 import java.util.Set;
@@ -11,8 +11,8 @@ import java.util.concurrent.locks.ReentrantLock;
  * One shared deadline timer for timed waits (the long ones of {@code waitReceive}): a waiter
  * {@link #enlist enlists} its deadline, parks <em>untimed</em>, and the timer thread unparks it once
  * the deadline has passed. A virtual thread's own {@code parkNanos} schedules (and cancels) a task
- * on the JDK's timer for every park, which wakes that timer's platform thread each time, about
- * 10-15 µs per round trip on a 2-core machine; here a wait that ends before its deadline costs a
+ * on the JDK's timer for every park, which wakes that timer's platform thread each time (its cost
+ * per round trip is in docs/PERFORMANCE.md); here a wait that ends before its deadline costs a
  * set insertion and removal and wakes nobody, because the timer thread only wakes for the earliest
  * deadline it knows of and a new deadline later than that one needs no wake-up.
  *
@@ -28,21 +28,21 @@ import java.util.concurrent.locks.ReentrantLock;
  * if its deadline is earlier than that plan (both sides use volatile accesses: sequentially
  * consistent with a full fence on each side, so one of them sees the other).
  *
- * <p>Threads: any thread enlists and withdraws (the consumer of a {@link GroupQueue}); one platform
+ * <p>Threads: any thread enlists and withdraws (the consumer of the engine's group queue); one platform
  * daemon thread ({@code tofu-wait-timer}) runs the timer, started on demand and ending after
  * {@link #IDLE_EXIT_NANOS} without entries. {@code lock} guards only {@code thread} (its start and
  * end), never anything that blocks.
  */
-final class WaitTimer {
+public final class WaitTimer {
     /** The process-wide instance. */
-    static final WaitTimer SHARED = new WaitTimer();
+    public static final WaitTimer SHARED = new WaitTimer();
     /** Waits shorter than this keep the precise {@code parkNanos} (little to win, frequent wakes). */
-    static final long MIN_NANOS = TimeUnit.MILLISECONDS.toNanos(1);
+    public static final long MIN_NANOS = TimeUnit.MILLISECONDS.toNanos(1);
     private static final long UNPLANNED = Long.MIN_VALUE;
     private static final long IDLE_EXIT_NANOS = TimeUnit.SECONDS.toNanos(2);
 
     /** One timed wait: the parked thread and its deadline ({@code System.nanoTime()} based). */
-    static final class Entry {
+    public static final class Entry {
         final Thread thread;
         final long deadline;
 
@@ -61,7 +61,7 @@ final class WaitTimer {
      * Enlists {@code thread} to be unparked once {@code deadline} has passed; the caller then parks
      * untimed (re-checking its own clock after each wake) and must {@link #withdraw} in a finally.
      */
-    Entry enlist(Thread thread, long deadline) {
+    public Entry enlist(Thread thread, long deadline) {
         Entry e = new Entry(thread, deadline);
         entries.add(e);
         VarHandle.fullFence(); // the add before the read below (the set's own accesses may be acquire/release only)
@@ -73,12 +73,12 @@ final class WaitTimer {
     }
 
     /** Removes an entry (its wait ended); never wakes anybody. */
-    void withdraw(Entry e) {
+    public void withdraw(Entry e) {
         entries.remove(e);
     }
 
     /** How many waits are enlisted now (for tests). */
-    int enlisted() {
+    public int enlisted() {
         return entries.size();
     }
 

@@ -1,4 +1,6 @@
-package dev.tofu.internal.engine;
+package dev.tofu.internal.io;
+
+import dev.tofu.internal.concurrent.SpinSlots;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -10,8 +12,8 @@ import java.io.InputStream;
  * bytes arrive: a round trip through the poller's threads and, when the carriers have gone idle,
  * a kernel wake-up of a carrier. A raw echo loop that reads and writes on one thread keeps the
  * poller busy enough to skip most of that; tofu's reader hands each frame to another thread, so
- * its next read usually takes the slow path (measured: a 64-byte UDS round trip of 46 µs against
- * 16 µs for the raw loop). Spinning a few microseconds, yielding the carrier between checks of
+ * its next read usually takes the slow path, several times slower than the raw loop's
+ * (docs/PERFORMANCE.md, "The read spin"). Spinning a few microseconds, yielding the carrier between checks of
  * the socket's readable byte count, catches the reply of a quick exchange without parking at all.
  *
  * <p>What it costs, and the limits that bound it: every check is one system call (FIONREAD) and

@@ -1,16 +1,17 @@
-package dev.tofu.internal.engine;
+package dev.tofu.internal.io;
 
-import javax.net.ssl.SSLContext;
-import javax.net.ssl.SSLEngine;
-import javax.net.ssl.SSLEngineResult;
-import javax.net.ssl.SSLEngineResult.HandshakeStatus;
-import javax.net.ssl.SSLException;
-import javax.net.ssl.SSLHandshakeException;
-import javax.net.ssl.SSLParameters;
+import dev.tofu.Address;
+import dev.tofu.Options;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.InterruptedIOException;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
+import java.net.UnixDomainSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.ClosedChannelException;
 import java.nio.channels.GatheringByteChannel;
@@ -21,6 +22,13 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLEngine;
+import javax.net.ssl.SSLEngineResult.HandshakeStatus;
+import javax.net.ssl.SSLEngineResult;
+import javax.net.ssl.SSLException;
+import javax.net.ssl.SSLHandshakeException;
+import javax.net.ssl.SSLParameters;
 
 /**
  * TLS over one connected, blocking TCP {@link SocketChannel}: an {@link SSLEngine} driven by
@@ -50,8 +58,8 @@ import java.util.concurrent.locks.ReentrantLock;
  * <p>Known limit: a reader that must answer a post-handshake message while its socket's send
  * buffer is full blocks in that socket write until the peer reads (as the writer would).
  */
-final class TlsTransport implements ReadableByteChannel, GatheringByteChannel {
-    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(TlsTransport.class);
+public final class TlsTransport implements ReadableByteChannel, GatheringByteChannel {
+    private static final Logger LOG = LoggerFactory.getLogger(TlsTransport.class);
     /** A TLS handshake must finish within this when {@code Options.handshakeTimeout} is off. */
     static final Duration DEFAULT_HANDSHAKE_TIMEOUT = Duration.ofSeconds(10);
     /** Largest buffer the transport ever allocates (above the largest TLS record, 16 KiB + overhead). */
@@ -81,11 +89,11 @@ final class TlsTransport implements ReadableByteChannel, GatheringByteChannel {
      * thread (the one creating a reactor), so the many JSSE and crypto classes are loaded and
      * initialised there: a virtual thread that loads a class pins its carrier, and the first
      * handshake on a channel thread would otherwise stall the other channels (PinningGuard ignores
-     * class-loading pins; ClassPreload does the same for the engine's own classes). Best effort: a
+     * class-loading pins; EngineClasses does the same for the engine's own classes). Best effort: a
      * context that cannot complete a handshake with itself (no key, or it does not trust its own
      * certificate) still loads most of them; nothing is thrown.
      */
-    static void warmUp(SSLContext context) {
+    public static void warmUp(SSLContext context) {
         long start = System.nanoTime();
         String outcome = "completed";
         try {
@@ -153,12 +161,12 @@ final class TlsTransport implements ReadableByteChannel, GatheringByteChannel {
      * TCP; {@code null} for plain TCP and Unix-domain sockets. The handshake (the caller's to run)
      * must finish within {@code Options.handshakeTimeout}, or {@link #DEFAULT_HANDSHAKE_TIMEOUT}.
      */
-    static TlsTransport forClient(dev.tofu.Options options, SocketChannel socket, dev.tofu.Address target) {
-        if (options.tls().isEmpty() || !(target instanceof dev.tofu.Address.TcpClient tcp)) {
+    public static TlsTransport forClient(Options options, SocketChannel socket, Address target) {
+        if (options.tls().isEmpty() || !(target instanceof Address.TcpClient tcp)) {
             return null;
         }
         Duration t = options.handshakeTimeout().isZero() ? DEFAULT_HANDSHAKE_TIMEOUT : options.handshakeTimeout();
-        String host = tcp.host().isEmpty() ? dev.tofu.Address.DEFAULT_CLIENT_HOST : tcp.host();
+        String host = tcp.host().isEmpty() ? Address.DEFAULT_CLIENT_HOST : tcp.host();
         return client(options.tls().get(), socket, host, tcp.port(), t);
     }
 
@@ -168,12 +176,12 @@ final class TlsTransport implements ReadableByteChannel, GatheringByteChannel {
      * handshake (as any connection without a first frame) and the read timeout here is only a
      * backstop; without it, the handshake must finish within {@link #DEFAULT_HANDSHAKE_TIMEOUT}.
      */
-    static TlsTransport forAccepted(dev.tofu.Options options, SocketChannel socket) {
+    public static TlsTransport forAccepted(Options options, SocketChannel socket) {
         if (options.tls().isEmpty()) {
             return null;
         }
         try {
-            if (socket.getLocalAddress() instanceof java.net.UnixDomainSocketAddress) {
+            if (socket.getLocalAddress() instanceof UnixDomainSocketAddress) {
                 return null;
             }
         } catch (IOException e) {
@@ -212,7 +220,7 @@ final class TlsTransport implements ReadableByteChannel, GatheringByteChannel {
      * @throws IOException an {@link SSLException} when the peer is refused or refuses us, a
      *                     {@link SocketTimeoutException} when the peer is too slow, or a socket error
      */
-    void handshake() throws IOException {
+    public void handshake() throws IOException {
         long deadline = System.nanoTime() + handshakeTimeoutNanos;
         try {
             engine.beginHandshake();
@@ -263,7 +271,7 @@ final class TlsTransport implements ReadableByteChannel, GatheringByteChannel {
      * Lets {@link #awaitHandshake} return {@code ok}; what the caller wrote before is visible to the
      * threads it lets through. Called once, by the thread that ran {@link #handshake}.
      */
-    void release(boolean ok) {
+    public void release(boolean ok) {
         handshakeOk = ok;
         handshakeDone.countDown();
     }
@@ -271,7 +279,7 @@ final class TlsTransport implements ReadableByteChannel, GatheringByteChannel {
     /**
      * Waits until {@link #release} (on another thread); returns whether the handshake succeeded.
      */
-    boolean awaitHandshake() throws InterruptedException {
+    public boolean awaitHandshake() throws InterruptedException {
         handshakeDone.await();
         return handshakeOk;
     }
@@ -472,7 +480,7 @@ final class TlsTransport implements ReadableByteChannel, GatheringByteChannel {
             readProgress.awaitNanos(RENEGOTIATION_POLL_NANOS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            throw new java.io.InterruptedIOException("interrupted during a TLS renegotiation");
+            throw new InterruptedIOException("interrupted during a TLS renegotiation");
         } finally {
             writerWaiting = false;
         }

@@ -1,35 +1,41 @@
 package dev.tofu.internal.engine;
 
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
+import dev.tofu.internal.concurrent.ClassPreload;
+import dev.tofu.internal.io.BackPressureEvent;
 
 /**
- * Loads and initialises, once, the classes the engine's virtual threads use, on the thread that
- * creates the first reactor. Loading or initialising a class pins a virtual thread's carrier (on
- * every JDK so far, JEP 491 included), so engine threads must not be the first to touch a class:
- * with two carriers, a few such pins stall every channel for the duration of the class load.
+ * The classes the engine's virtual threads use, loaded by {@link ClassPreload} on the thread that
+ * creates the first reactor (see there why), so no channel thread is the first to touch one.
  */
-final class ClassPreload {
-    private static final Logger LOG = LoggerFactory.getLogger(ClassPreload.class);
+final class EngineClasses {
 
     private static final String[] CLASSES = {
             "dev.tofu.internal.engine.ChannelEvents$Opened",
             "dev.tofu.internal.engine.ChannelEvents$Closed",
-            "dev.tofu.internal.engine.ChannelEvents$BackPressure",
             "dev.tofu.internal.engine.ChannelLifecycle",
             "dev.tofu.internal.engine.ChannelLifecycle$Snapshot",
             "dev.tofu.internal.engine.ChannelLifecycle$CloseCause",
             "dev.tofu.internal.engine.ChannelLifecycle$State",
-            "dev.tofu.internal.engine.Outbox",
+            "dev.tofu.internal.io.Outbox",
             "dev.tofu.internal.engine.IoChannel",
-            "dev.tofu.internal.engine.TlsTransport",
+            "dev.tofu.internal.io.ChannelHost",
+            "dev.tofu.internal.io.ChannelReader",
+            "dev.tofu.internal.io.ChannelWriter",
+            "dev.tofu.internal.io.QueuedWriter",
+            "dev.tofu.internal.io.DirectWriter",
+            "dev.tofu.internal.io.Connector",
+            "dev.tofu.internal.io.Connector$Connection",
+            "dev.tofu.internal.io.Connector$Failure",
+            "dev.tofu.internal.io.Sockets",
+            "dev.tofu.internal.io.SocketTuning",
+            "dev.tofu.internal.io.BackPressureEvent",
+            "dev.tofu.internal.io.TlsTransport",
             "dev.tofu.internal.engine.ListenerChannel",
             "dev.tofu.internal.engine.GroupQueue",
-            "dev.tofu.internal.engine.ReadSpin",
-            "dev.tofu.internal.engine.SpinSlots",
+            "dev.tofu.internal.io.ReadSpin",
+            "dev.tofu.internal.concurrent.SpinSlots",
             "sun.nio.ch.Streams", // Channels.newInputStream, a reader's probe for ReadSpin
             "sun.nio.ch.SocketInputStream",
-            "dev.tofu.internal.engine.Opcodes",
             "dev.tofu.internal.wire.FrameReader",
             "dev.tofu.internal.wire.FrameWriter",
             "dev.tofu.internal.wire.FrameHeader",
@@ -37,7 +43,7 @@ final class ClassPreload {
             "dev.tofu.internal.wire.ProtocolViolationException",
             "dev.tofu.internal.wire.TextHeaderParser",
             // a reader or writer whose staging pool is empty: two racing on DirectMemory's first
-            // use pinned one of them while the other initialised it (seen in a loaded test run)
+            // use pins one of them while the other initialises it
             "dev.tofu.internal.wire.StagingBuffers",
             "dev.tofu.internal.wire.DirectMemory",
             "dev.tofu.internal.wire.DirectMemory$Allocation",
@@ -68,22 +74,15 @@ final class ClassPreload {
             "java.util.concurrent.locks.AbstractQueuedSynchronizer$ConditionNode",
     };
 
-    private ClassPreload() {
+    private EngineClasses() {
     }
 
     /** Initialises every class in the list; a missing one is only logged. */
-    static void run() {
-        ClassLoader loader = ClassPreload.class.getClassLoader();
-        for (String name : CLASSES) {
-            try {
-                Class.forName(name, true, loader);
-            } catch (ClassNotFoundException | LinkageError e) {
-                LOG.debug("preload of {} failed", name, e);
-            }
-        }
+    static void preload() {
+        ClassPreload.load(EngineClasses.class.getClassLoader(), CLASSES);
         // JFR registers an event class on its first instance; do that here too.
         new ChannelEvents.Opened();
         new ChannelEvents.Closed();
-        new ChannelEvents.BackPressure();
+        new BackPressureEvent();
     }
 }
