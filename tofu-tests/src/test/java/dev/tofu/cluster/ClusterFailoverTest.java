@@ -148,6 +148,8 @@ class ClusterFailoverTest {
                     long inFlightBefore = cluster.stats().server(a).inFlight();
                     first.kill();
                     Echo.awaitState(cluster, a, ClusterStats.State.DOWN);
+                    // the calls that were on it end at once (failed, or moved if never written); then its figures stay
+                    Probe.awaitTrue(() -> cluster.stats().server(a).inFlight() == 0, Echo.WAIT, "the calls on the dead server end");
                     ClusterStats atDown = cluster.stats();
                     long aCallsAtDown = atDown.server(a).calls();
                     long othersAtDown = atDown.server(addresses.get(1)).succeeded() + atDown.server(addresses.get(2)).succeeded();
