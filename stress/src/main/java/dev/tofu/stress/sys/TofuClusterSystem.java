@@ -21,30 +21,37 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 
 /**
- * tofu's {@link ClusterClient} (issue 23): the server half runs {@value #SERVERS} {@link Server}s
- * echoing every Request ({@code onRequest(r -> r)}) on one reactor, and each connection is one
- * {@link ClusterClient} over all of them (round robin) doing blocking {@code call}s, so
- * {@code compare --systems tofu-call,tofu-cluster} shows what picking a server, the per-server
- * bookkeeping and the copy kept for re-routing cost over a single-server {@link dev.tofu.Client}
- * ({@link TofuCallSystem}, driven the same way).
+ * tofu's {@link ClusterClient} (issue 23): the server half runs N {@link Server}s echoing every
+ * Request ({@code onRequest(r -> r)}) on one reactor, and each connection is one
+ * {@link ClusterClient} over all of them (round robin) doing blocking {@code call}s, driven exactly
+ * as {@link TofuCallSystem} drives its single-server {@link dev.tofu.Client}.
+ *
+ * <ul>
+ *   <li>{@code tofu-cluster}: one server in the set, so {@code compare --systems tofu-call,tofu-cluster}
+ *       shows what the cluster layer itself costs per call (the pick, the per-server counters, the
+ *       sent/not-sent bookkeeping) over a plain {@code Client}.</li>
+ *   <li>{@code tofu-cluster2}: two servers, so each call also pays the copy kept for re-routing, and
+ *       the load is spread over twice the channels (fewer messages per channel to batch, readers
+ *       that park more often with one call in flight).</li>
+ * </ul>
  *
  * <p>The endpoint is the servers' client addresses separated by spaces.
  */
 public final class TofuClusterSystem implements EchoSystem {
-    /** How many servers the server half runs. */
-    static final int SERVERS = 2;
+    private final int servers;
     private final Transport transport;
     private List<Address> targets;
     private Reactor client;
     private int inFlight = 1;
 
-    public TofuClusterSystem(Transport transport) {
+    public TofuClusterSystem(Transport transport, int servers) {
         this.transport = transport;
+        this.servers = servers;
     }
 
     @Override
     public String name() {
-        return "tofu-cluster";
+        return servers == 1 ? "tofu-cluster" : "tofu-cluster" + servers;
     }
 
     @Override
@@ -54,7 +61,7 @@ public final class TofuClusterSystem implements EchoSystem {
 
     @Override
     public EchoServer newServer() {
-        return new Half(transport);
+        return new Half(transport, servers);
     }
 
     @Override
@@ -91,7 +98,7 @@ public final class TofuClusterSystem implements EchoSystem {
 
     @Override
     public ThreadFactory driverThreads() {
-        return Thread.ofVirtual().name("drv-tofu-cluster-" + transport.label() + "-", 0).factory();
+        return Thread.ofVirtual().name("drv-" + name() + "-" + transport.label() + "-", 0).factory();
     }
 
     @Override
@@ -130,21 +137,23 @@ public final class TofuClusterSystem implements EchoSystem {
         }
     }
 
-    /** The server half: {@value #SERVERS} {@link Server}s echoing every Request, on a reactor of their own. */
+    /** The server half: N {@link Server}s echoing every Request, on a reactor of their own. */
     private static final class Half implements EchoServer {
         private final Transport transport;
+        private final int count;
         private Reactor reactor;
         private final List<Server> servers = new ArrayList<>();
 
-        Half(Transport transport) {
+        Half(Transport transport, int count) {
             this.transport = transport;
+            this.count = count;
         }
 
         @Override
         public String start() {
             reactor = Reactor.create(TofuEchoServer.defaultOptions());
             StringBuilder endpoint = new StringBuilder();
-            for (int i = 0; i < SERVERS; i++) {
+            for (int i = 0; i < count; i++) {
                 Server server = Server.builder(reactor)
                         .listen(transport == Transport.TCP ? Address.tcpServer("127.0.0.1", 0) : Address.udsServer(Path.of("")))
                         .onRequest(request -> request)
@@ -161,11 +170,11 @@ public final class TofuClusterSystem implements EchoSystem {
         public List<String> leaks(long waitMillis) {
             long deadline = System.currentTimeMillis() + waitMillis;
             Engine s = (Engine) reactor.ampe();
-            while (System.currentTimeMillis() < deadline && s.openChannels() != SERVERS) {
+            while (System.currentTimeMillis() < deadline && s.openChannels() != count) {
                 EmbeddedTofuServer.sleep(20);
             }
-            return s.openChannels() == SERVERS ? List.of()
-                    : List.of("server: " + (s.openChannels() - SERVERS) + " channels still open besides the listeners");
+            return s.openChannels() == count ? List.of()
+                    : List.of("server: " + (s.openChannels() - count) + " channels still open besides the listeners");
         }
 
         @Override
