@@ -282,7 +282,12 @@ public final class ClusterClient implements AutoCloseable {
                 Member m = p.member;
                 int others = set.length - 1 - (tried == null ? 0 : tried.size());
                 if (others > 0) {
-                    spare = copy(current, newMessage());
+                    try {
+                        spare = copy(current, newMessage());
+                    } catch (RuntimeException | Error e) {
+                        m.inFlight.decrementAndGet();
+                        throw e;
+                    }
                 }
                 long left = deadline - System.nanoTime();
                 if (left <= 0) {
@@ -727,17 +732,27 @@ public final class ClusterClient implements AutoCloseable {
         }
     }
 
+    /** One connect attempt; the first ones in this JVM one at a time (see {@link #FIRST_CONNECT}). */
     private Client connect(Address address) {
         if (warm) {
             return Client.connect(reactor, address, clientOptions);
         }
-        FIRST_CONNECT.lock();
+        boolean locked;
+        try {
+            // bounded: a first attempt that hangs (a black-holed address) holds the others up only so long
+            locked = FIRST_CONNECT.tryLock(1, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new TofuInterruptedException("interrupted before connecting to " + address.value());
+        }
         try {
             Client c = Client.connect(reactor, address, clientOptions);
             warm = true;
             return c;
         } finally {
-            FIRST_CONNECT.unlock();
+            if (locked) {
+                FIRST_CONNECT.unlock();
+            }
         }
     }
 

@@ -2,6 +2,7 @@ package dev.tofu.cluster;
 
 import dev.tofu.Address;
 import dev.tofu.ClusterClient;
+import dev.tofu.ClusterOptions;
 import dev.tofu.ClusterStats;
 import dev.tofu.Message;
 import dev.tofu.Reactor;
@@ -18,6 +19,9 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -110,6 +114,45 @@ class ClusterMembershipTest {
             }
             a.close();
             b.close();
+        }
+    }
+
+    @Test
+    void severalChannelsPerServerAreOpenedAndTakenInTurn() throws Exception {
+        try (Reactor s1 = Reactor.create(Echo.options()); Reactor client = Reactor.create(Echo.options())) {
+            Map<Integer, LongAdder> perChannel = new ConcurrentHashMap<>();
+            List<Server> servers = new ArrayList<>();
+            for (Transport t : List.of(Transport.TCP, Transport.UDS)) {
+                servers.add(Server.builder(s1).listen(t.serverAddress())
+                        .onRequest(request -> {
+                            perChannel.computeIfAbsent(request.channel(), k -> new LongAdder()).increment();
+                            String body = Echo.text(request);
+                            request.body().clear();
+                            request.body().append(("s:" + body).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+                            return request;
+                        })
+                        .start());
+            }
+            List<Address> addresses = servers.stream().map(x -> x.addresses().get(0)).toList();
+            try (ClusterClient cluster = ClusterClient.connect(client, addresses,
+                    ClusterOptions.DEFAULT.withChannelsPerServer(3))) {
+                for (Address x : addresses) {
+                    assertEquals(3, cluster.stats().server(x).openChannels(), cluster.stats().toString());
+                }
+                for (Server x : servers) {
+                    assertEquals(3, x.channels().size());
+                }
+                for (int i = 0; i < 60; i++) {
+                    Echo.call(cluster, "n" + i);
+                }
+                assertEquals(6, perChannel.size(), "every channel of both servers was used: " + perChannel);
+                for (LongAdder n : perChannel.values()) {
+                    assertEquals(10, n.sum(), "the servers in turn, each server's channels in turn: " + perChannel);
+                }
+            }
+            Probe.awaitTrue(() -> servers.stream().allMatch(x -> x.channels().isEmpty()), Echo.WAIT,
+                    "every channel closed with the client");
+            servers.forEach(Server::close);
         }
     }
 }
