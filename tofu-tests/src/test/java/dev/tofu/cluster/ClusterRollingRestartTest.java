@@ -118,6 +118,8 @@ class ClusterRollingRestartTest {
                     assertTrue(stats.rerouted() >= 0);
                     for (ClusterStats.Member m : stats.servers()) {
                         assertEquals(0, m.failed(), "no sent call failed: " + m);
+                        assertEquals(ClusterStats.State.READY, m.state(), m.toString());
+                        assertTrue(m.lastError() != null, "its first channel was closed by the restart: " + m);
                     }
                 } finally {
                     stop.set(true); // before the executor's close waits for the loops
