@@ -324,6 +324,11 @@ public final class Client implements AutoCloseable {
         }
     }
 
+    /** Why the current channel closed, as a call on it would throw it (meaningful once closed); for {@link ClusterClient}. */
+    TofuException closeReason() {
+        return closed.get() ? new TofuException(Status.SHUTDOWN_STARTED, "the client is closed") : connection.closedException();
+    }
+
     @Override
     public String toString() {
         return "Client[" + address.value() + " ch=" + connection.channel() + (isOpen() ? " open" : " closed") + "]";

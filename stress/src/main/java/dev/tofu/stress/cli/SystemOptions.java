@@ -8,7 +8,7 @@ import java.util.List;
 /** Which systems, and where their servers run. */
 public final class SystemOptions {
     @Option(names = "--systems", split = ",", paramLabel = "S",
-            description = "Systems: all, or labels/names among tofu, tofu-nospin, tofu-direct, tofu-pt, tofu-lat, tofu-call, "
+            description = "Systems: all, or labels/names among tofu, tofu-nospin, tofu-direct, tofu-pt, tofu-lat, tofu-call, tofu-cluster, tofu-cluster2, "
                     + "raw-vt, raw-pt (each tcp and uds), jeromq/tcp, netty/tcp, grpc/tcp, grpc-vt/tcp (default: ${DEFAULT-VALUE}).")
     List<String> systems = new ArrayList<>(List.of("tofu"));
 

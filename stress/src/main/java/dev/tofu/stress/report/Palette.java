@@ -15,7 +15,9 @@ public final class Palette {
             "tofu-direct", new Color(0xE3, 0x77, 0xC2),
             "tofu-pt", new Color(0x8C, 0x56, 0x4B),
             "tofu-lat", new Color(0xC4, 0x9C, 0x00),
-            "tofu-call", new Color(0xF0, 0x3B, 0x20));
+            "tofu-call", new Color(0xF0, 0x3B, 0x20),
+            "tofu-cluster", new Color(0xA6, 0x3D, 0x00),
+            "tofu-cluster2", new Color(0xFD, 0xAE, 0x6B));
     private static final Map<String, Color> PEERS = Map.of(
             "raw-vt", new Color(0x1F, 0x77, 0xB4),
             "raw-pt", new Color(0x17, 0xBE, 0xCF),

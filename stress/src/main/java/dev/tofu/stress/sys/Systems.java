@@ -68,6 +68,10 @@ public final class Systems {
         FACTORIES.put("tofu-lat/uds", c -> new TofuSystem(Transport.UDS, LATENCY_SERVER, "tofu-lat", Systems::latency, true));
         FACTORIES.put("tofu-call/tcp", c -> new TofuCallSystem(Transport.TCP));
         FACTORIES.put("tofu-call/uds", c -> new TofuCallSystem(Transport.UDS));
+        FACTORIES.put("tofu-cluster/tcp", c -> new TofuClusterSystem(Transport.TCP, 1));
+        FACTORIES.put("tofu-cluster/uds", c -> new TofuClusterSystem(Transport.UDS, 1));
+        FACTORIES.put("tofu-cluster2/tcp", c -> new TofuClusterSystem(Transport.TCP, 2));
+        FACTORIES.put("tofu-cluster2/uds", c -> new TofuClusterSystem(Transport.UDS, 2));
         FACTORIES.put("raw-vt/tcp", c -> new RawSocketSystem(Transport.TCP, true));
         FACTORIES.put("raw-pt/tcp", c -> new RawSocketSystem(Transport.TCP, false));
         FACTORIES.put("raw-vt/uds", c -> new RawSocketSystem(Transport.UDS, true));

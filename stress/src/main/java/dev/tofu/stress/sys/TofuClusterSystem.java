@@ -1,0 +1,342 @@
+package dev.tofu.stress.sys;
+
+import dev.tofu.Address;
+import dev.tofu.ClusterClient;
+import dev.tofu.ClusterOptions;
+import dev.tofu.Message;
+import dev.tofu.Reactor;
+import dev.tofu.Server;
+import dev.tofu.TofuException;
+import dev.tofu.TofuTimeoutException;
+import dev.tofu.internal.engine.Engine;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+
+/**
+ * tofu's {@link ClusterClient} (issue 23): the server half runs N {@link Server}s echoing every
+ * Request ({@code onRequest(r -> r)}) on one reactor, and each connection is one
+ * {@link ClusterClient} over all of them (round robin) doing blocking {@code call}s, driven exactly
+ * as {@link TofuCallSystem} drives its single-server {@link dev.tofu.Client}.
+ *
+ * <ul>
+ *   <li>{@code tofu-cluster}: one server in the set, so {@code compare --systems tofu-call,tofu-cluster}
+ *       shows what the cluster layer itself costs per call (the pick, the per-server counters, the
+ *       sent/not-sent bookkeeping) over a plain {@code Client}.</li>
+ *   <li>{@code tofu-cluster2}: two servers, so each call also pays the copy kept for re-routing, and
+ *       the load is spread over twice the channels (fewer messages per channel to batch, readers
+ *       that park more often with one call in flight).</li>
+ * </ul>
+ *
+ * <p>The endpoint is the servers' client addresses separated by spaces.
+ */
+public final class TofuClusterSystem implements EchoSystem {
+    private final int servers;
+    private final Transport transport;
+    private List<Address> targets;
+    private Reactor client;
+    private int inFlight = 1;
+
+    public TofuClusterSystem(Transport transport, int servers) {
+        this.transport = transport;
+        this.servers = servers;
+    }
+
+    @Override
+    public String name() {
+        return servers == 1 ? "tofu-cluster" : "tofu-cluster" + servers;
+    }
+
+    @Override
+    public Transport transport() {
+        return transport;
+    }
+
+    @Override
+    public EchoServer newServer() {
+        return new Half(transport, servers);
+    }
+
+    @Override
+    public void attach(String endpoint) {
+        targets = new ArrayList<>();
+        for (String a : endpoint.trim().split(" +")) {
+            targets.add(Address.parse(a));
+        }
+    }
+
+    @Override
+    public void prepare(int connections, int inFlight, int maxPayload) {
+        if (client != null) {
+            client.close();
+        }
+        this.inFlight = Math.max(1, inFlight);
+        client = Reactor.create(TofuSystem.clientOptions(connections, inFlight, maxPayload));
+    }
+
+    @Override
+    public Connection connect() throws IOException {
+        try {
+            ClusterClient c = ClusterClient.connect(client, targets, ClusterOptions.DEFAULT);
+            if (c.stats().servers().stream().anyMatch(m -> m.state() != dev.tofu.ClusterStats.State.READY)) {
+                String why = c.stats().toString();
+                c.close();
+                throw new IOException("connect: not every server is ready: " + why);
+            }
+            return new CallConnection(c, inFlight);
+        } catch (TofuException e) {
+            throw new IOException("connect: " + e.getMessage(), e);
+        }
+    }
+
+    @Override
+    public ThreadFactory driverThreads() {
+        return Thread.ofVirtual().name("drv-" + name() + "-" + transport.label() + "-", 0).factory();
+    }
+
+    @Override
+    public List<String> leaks(long waitMillis) {
+        List<String> out = new ArrayList<>();
+        if (client == null) {
+            return out;
+        }
+        long deadline = System.currentTimeMillis() + waitMillis;
+        Engine e = (Engine) client.ampe();
+        while (System.currentTimeMillis() < deadline && (e.openChannels() != 0 || e.pool().outstanding() != 0)) {
+            EmbeddedTofuServer.sleep(20);
+        }
+        if (e.openChannels() != 0) {
+            out.add("client: " + e.openChannels() + " channels still open");
+        }
+        if (e.pool().outstanding() != 0) {
+            out.add("client: " + e.pool().outstanding() + " pooled messages not back in the pool");
+        }
+        client.close();
+        client = null;
+        while (System.currentTimeMillis() < deadline && e.liveEngineThreads() > 0) {
+            EmbeddedTofuServer.sleep(20);
+        }
+        if (e.liveEngineThreads() > 0) {
+            out.add("client engine threads alive after close: " + e.liveEngineThreads());
+        }
+        return out;
+    }
+
+    @Override
+    public void close() {
+        if (client != null) {
+            client.close();
+            client = null;
+        }
+    }
+
+    /** The server half: N {@link Server}s echoing every Request, on a reactor of their own. */
+    private static final class Half implements EchoServer {
+        private final Transport transport;
+        private final int count;
+        private Reactor reactor;
+        private final List<Server> servers = new ArrayList<>();
+
+        Half(Transport transport, int count) {
+            this.transport = transport;
+            this.count = count;
+        }
+
+        @Override
+        public String start() {
+            reactor = Reactor.create(TofuEchoServer.defaultOptions());
+            StringBuilder endpoint = new StringBuilder();
+            for (int i = 0; i < count; i++) {
+                Server server = Server.builder(reactor)
+                        .listen(transport == Transport.TCP ? Address.tcpServer("127.0.0.1", 0) : Address.udsServer(Path.of("")))
+                        .onRequest(request -> request)
+                        .maxConcurrency(1 << 20)
+                        .maxConcurrencyPerChannel(4096)
+                        .start();
+                servers.add(server);
+                endpoint.append(i == 0 ? "" : " ").append(server.addresses().get(0).value());
+            }
+            return endpoint.toString();
+        }
+
+        @Override
+        public List<String> leaks(long waitMillis) {
+            long deadline = System.currentTimeMillis() + waitMillis;
+            Engine s = (Engine) reactor.ampe();
+            while (System.currentTimeMillis() < deadline && s.openChannels() != count) {
+                EmbeddedTofuServer.sleep(20);
+            }
+            return s.openChannels() == count ? List.of()
+                    : List.of("server: " + (s.openChannels() - count) + " channels still open besides the listeners");
+        }
+
+        @Override
+        public void close() {
+            if (reactor != null) {
+                servers.forEach(Server::close);
+                servers.clear();
+                reactor.close();
+                reactor = null;
+            }
+        }
+    }
+
+    /** One {@link ClusterClient}; calls are driven as in {@link TofuCallSystem}. */
+    private static final class CallConnection implements Connection {
+        private static final Object FAILED = new Object();
+        private final ClusterClient client;
+        private final int inFlight;
+        private final LinkedBlockingQueue<Work> work = new LinkedBlockingQueue<>();
+        // answers by send sequence: callers finish in any order, the driver takes them in send order
+        private final java.util.concurrent.ConcurrentHashMap<Long, Object> answers = new java.util.concurrent.ConcurrentHashMap<>();
+        private final java.util.concurrent.locks.ReentrantLock answerLock = new java.util.concurrent.locks.ReentrantLock();
+        private final java.util.concurrent.locks.Condition answered = answerLock.newCondition();
+        private long sent;     // driver thread only
+        private long received; // driver thread only
+        private final List<Thread> callers = new ArrayList<>();
+        private byte[] pending; // inFlight == 1: the request the next receive() calls with
+        private volatile boolean closed;
+
+        CallConnection(ClusterClient client, int inFlight) {
+            this.client = client;
+            this.inFlight = inFlight;
+            if (inFlight > 1) {
+                for (int i = 0; i < inFlight; i++) {
+                    callers.add(Thread.ofVirtual().name("tofu-cluster-caller").start(this::callLoop));
+                }
+            }
+        }
+
+        @Override
+        public void send(byte[] payload, int length, long messageId, boolean more) throws IOException {
+            byte[] copy = java.util.Arrays.copyOf(payload, length);
+            if (inFlight == 1) {
+                pending = copy;
+            } else {
+                work.add(new Work(sent++, copy));
+            }
+        }
+
+        @Override
+        public boolean receive(Reply reply, long timeoutNanos) throws IOException {
+            reply.clear();
+            if (inFlight == 1) {
+                byte[] p = pending;
+                pending = null;
+                if (p == null) {
+                    return false;
+                }
+                return call(p, timeoutNanos, reply);
+            }
+            Object a = awaitAnswer(received, timeoutNanos);
+            if (a == null) {
+                return false;
+            }
+            received++;
+            if (a == FAILED || !(a instanceof byte[] body)) {
+                throw new IOException("call failed: " + a);
+            }
+            fill(reply, body);
+            return true;
+        }
+
+        private boolean call(byte[] payload, long timeoutNanos, Reply reply) throws IOException {
+            Message m = client.newMessage();
+            m.body().append(payload);
+            try (Message r = client.call(m, Duration.ofNanos(timeoutNanos))) {
+                byte[] data = reply.room(r.body().length());
+                r.body().asReadOnlyBuffer().get(data, 0, r.body().length());
+                reply.length = r.body().length();
+                return true;
+            } catch (TofuTimeoutException e) {
+                return false;
+            } catch (TofuException e) {
+                throw new IOException("call: " + e.getMessage(), e);
+            }
+        }
+
+        private Object awaitAnswer(long seq, long timeoutNanos) throws IOException {
+            long deadline = System.nanoTime() + timeoutNanos;
+            answerLock.lock();
+            try {
+                Object a;
+                while ((a = answers.remove(seq)) == null) {
+                    long left = deadline - System.nanoTime();
+                    if (left <= 0) {
+                        return null;
+                    }
+                    answered.awaitNanos(left);
+                }
+                return a;
+            } catch (InterruptedException e) {
+                throw new IOException(e);
+            } finally {
+                answerLock.unlock();
+            }
+        }
+
+        private void callLoop() {
+            while (!closed) {
+                Work w;
+                try {
+                    w = work.poll(100, TimeUnit.MILLISECONDS);
+                } catch (InterruptedException e) {
+                    return;
+                }
+                if (w == null) {
+                    continue;
+                }
+                Message m = client.newMessage();
+                m.body().append(w.payload());
+                Object answer;
+                try (Message r = client.call(m, Duration.ofSeconds(30))) {
+                    answer = r.body().toByteArray();
+                } catch (TofuException e) {
+                    answer = closed ? FAILED : e.getMessage();
+                }
+                answerLock.lock();
+                try {
+                    answers.put(w.seq(), answer);
+                    answered.signalAll();
+                } finally {
+                    answerLock.unlock();
+                }
+            }
+        }
+
+        private record Work(long seq, byte[] payload) {
+        }
+
+        private static void fill(Reply reply, byte[] body) {
+            byte[] data = reply.room(body.length);
+            System.arraycopy(body, 0, data, 0, body.length);
+            reply.length = body.length;
+        }
+
+        @Override
+        public void close(Consumer<Reply> late) {
+            closed = true;
+            for (Thread t : callers) {
+                try {
+                    t.join(5000);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+            client.close();
+        }
+
+        @Override
+        public void abort() {
+            closed = true;
+            client.close();
+        }
+    }
+}
