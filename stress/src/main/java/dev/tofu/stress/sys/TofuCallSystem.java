@@ -2,16 +2,13 @@ package dev.tofu.stress.sys;
 
 import dev.tofu.Address;
 import dev.tofu.Client;
-import dev.tofu.Message;
 import dev.tofu.Reactor;
 import dev.tofu.Server;
 import dev.tofu.TofuException;
-import dev.tofu.TofuTimeoutException;
 import dev.tofu.internal.engine.Engine;
 
 import java.io.IOException;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ThreadFactory;
@@ -68,7 +65,7 @@ public final class TofuCallSystem implements EchoSystem {
     public Connection connect() throws IOException {
         try {
             Client c = Client.connect(client, target);
-            return new CallingConnection(new ClientCaller(c), inFlight, c::close, c::close);
+            return new CallingConnection(new MessageCaller(c::newMessage, c::call), inFlight, c::close, c::close);
         } catch (TofuException e) {
             throw new IOException("connect: " + e.getMessage(), e);
         }
@@ -154,40 +151,6 @@ public final class TofuCallSystem implements EchoSystem {
                 server.close();
                 reactor.close();
                 server = null;
-            }
-        }
-    }
-
-    /** Blocking {@code Client.call}s for {@link CallingConnection}; the pingpong path copies the response straight into the reply. */
-    private record ClientCaller(Client client) implements CallingConnection.Caller {
-        @Override
-        public byte[] call(byte[] request, long timeoutNanos) throws IOException {
-            try (Message m = client.newMessage()) {
-                m.body().append(request);
-                try (Message r = client.call(m, Duration.ofNanos(timeoutNanos))) {
-                    return r.body().toByteArray();
-                }
-            } catch (TofuTimeoutException e) {
-                return null;
-            } catch (TofuException e) {
-                throw new IOException("call: " + e.getMessage(), e);
-            }
-        }
-
-        @Override
-        public boolean callInto(byte[] request, long timeoutNanos, Reply reply) throws IOException {
-            try (Message m = client.newMessage()) {
-                m.body().append(request);
-                try (Message r = client.call(m, Duration.ofNanos(timeoutNanos))) {
-                    int n = r.body().length();
-                    r.body().asReadOnlyBuffer().get(reply.room(n), 0, n);
-                    reply.length = n;
-                    return true;
-                }
-            } catch (TofuTimeoutException e) {
-                return false;
-            } catch (TofuException e) {
-                throw new IOException("call: " + e.getMessage(), e);
             }
         }
     }

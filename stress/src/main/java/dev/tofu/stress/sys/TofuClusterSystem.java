@@ -3,22 +3,16 @@ package dev.tofu.stress.sys;
 import dev.tofu.Address;
 import dev.tofu.ClusterClient;
 import dev.tofu.ClusterOptions;
-import dev.tofu.Message;
 import dev.tofu.Reactor;
 import dev.tofu.Server;
 import dev.tofu.TofuException;
-import dev.tofu.TofuTimeoutException;
 import dev.tofu.internal.engine.Engine;
 
 import java.io.IOException;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ThreadFactory;
-import java.util.concurrent.TimeUnit;
-import java.util.function.Consumer;
 
 /**
  * tofu's {@link ClusterClient} (issue 23): the server half runs N {@link Server}s echoing every
@@ -90,7 +84,7 @@ public final class TofuClusterSystem implements EchoSystem {
                 c.close();
                 throw new IOException("connect: not every server is ready: " + why);
             }
-            return new CallConnection(c, inFlight);
+            return new CallingConnection(new MessageCaller(c::newMessage, c::call), inFlight, c::close, c::close);
         } catch (TofuException e) {
             throw new IOException("connect: " + e.getMessage(), e);
         }
@@ -185,158 +179,6 @@ public final class TofuClusterSystem implements EchoSystem {
                 reactor.close();
                 reactor = null;
             }
-        }
-    }
-
-    /** One {@link ClusterClient}; calls are driven as in {@link TofuCallSystem}. */
-    private static final class CallConnection implements Connection {
-        private static final Object FAILED = new Object();
-        private final ClusterClient client;
-        private final int inFlight;
-        private final LinkedBlockingQueue<Work> work = new LinkedBlockingQueue<>();
-        // answers by send sequence: callers finish in any order, the driver takes them in send order
-        private final java.util.concurrent.ConcurrentHashMap<Long, Object> answers = new java.util.concurrent.ConcurrentHashMap<>();
-        private final java.util.concurrent.locks.ReentrantLock answerLock = new java.util.concurrent.locks.ReentrantLock();
-        private final java.util.concurrent.locks.Condition answered = answerLock.newCondition();
-        private long sent;     // driver thread only
-        private long received; // driver thread only
-        private final List<Thread> callers = new ArrayList<>();
-        private byte[] pending; // inFlight == 1: the request the next receive() calls with
-        private volatile boolean closed;
-
-        CallConnection(ClusterClient client, int inFlight) {
-            this.client = client;
-            this.inFlight = inFlight;
-            if (inFlight > 1) {
-                for (int i = 0; i < inFlight; i++) {
-                    callers.add(Thread.ofVirtual().name("tofu-cluster-caller").start(this::callLoop));
-                }
-            }
-        }
-
-        @Override
-        public void send(byte[] payload, int length, long messageId, boolean more) throws IOException {
-            byte[] copy = java.util.Arrays.copyOf(payload, length);
-            if (inFlight == 1) {
-                pending = copy;
-            } else {
-                work.add(new Work(sent++, copy));
-            }
-        }
-
-        @Override
-        public boolean receive(Reply reply, long timeoutNanos) throws IOException {
-            reply.clear();
-            if (inFlight == 1) {
-                byte[] p = pending;
-                pending = null;
-                if (p == null) {
-                    return false;
-                }
-                return call(p, timeoutNanos, reply);
-            }
-            Object a = awaitAnswer(received, timeoutNanos);
-            if (a == null) {
-                return false;
-            }
-            received++;
-            if (a == FAILED || !(a instanceof byte[] body)) {
-                throw new IOException("call failed: " + a);
-            }
-            fill(reply, body);
-            return true;
-        }
-
-        private boolean call(byte[] payload, long timeoutNanos, Reply reply) throws IOException {
-            Message m = client.newMessage();
-            m.body().append(payload);
-            try (Message r = client.call(m, Duration.ofNanos(timeoutNanos))) {
-                byte[] data = reply.room(r.body().length());
-                r.body().asReadOnlyBuffer().get(data, 0, r.body().length());
-                reply.length = r.body().length();
-                return true;
-            } catch (TofuTimeoutException e) {
-                return false;
-            } catch (TofuException e) {
-                throw new IOException("call: " + e.getMessage(), e);
-            }
-        }
-
-        private Object awaitAnswer(long seq, long timeoutNanos) throws IOException {
-            long deadline = System.nanoTime() + timeoutNanos;
-            answerLock.lock();
-            try {
-                Object a;
-                while ((a = answers.remove(seq)) == null) {
-                    long left = deadline - System.nanoTime();
-                    if (left <= 0) {
-                        return null;
-                    }
-                    answered.awaitNanos(left);
-                }
-                return a;
-            } catch (InterruptedException e) {
-                throw new IOException(e);
-            } finally {
-                answerLock.unlock();
-            }
-        }
-
-        private void callLoop() {
-            while (!closed) {
-                Work w;
-                try {
-                    w = work.poll(100, TimeUnit.MILLISECONDS);
-                } catch (InterruptedException e) {
-                    return;
-                }
-                if (w == null) {
-                    continue;
-                }
-                Message m = client.newMessage();
-                m.body().append(w.payload());
-                Object answer;
-                try (Message r = client.call(m, Duration.ofSeconds(30))) {
-                    answer = r.body().toByteArray();
-                } catch (TofuException e) {
-                    answer = closed ? FAILED : e.getMessage();
-                }
-                answerLock.lock();
-                try {
-                    answers.put(w.seq(), answer);
-                    answered.signalAll();
-                } finally {
-                    answerLock.unlock();
-                }
-            }
-        }
-
-        private record Work(long seq, byte[] payload) {
-        }
-
-        private static void fill(Reply reply, byte[] body) {
-            byte[] data = reply.room(body.length);
-            System.arraycopy(body, 0, data, 0, body.length);
-            reply.length = body.length;
-        }
-
-        @Override
-        public void close(Consumer<Reply> late) {
-            closed = true;
-            for (Thread t : callers) {
-                try {
-                    t.join(5000);
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                }
-            }
-            client.close();
-        }
-
-        @Override
-        public void abort() {
-            closed = true;
-            client.close();
         }
     }
 }
