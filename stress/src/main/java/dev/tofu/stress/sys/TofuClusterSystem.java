@@ -97,29 +97,11 @@ public final class TofuClusterSystem implements EchoSystem {
 
     @Override
     public List<String> leaks(long waitMillis) {
-        List<String> out = new ArrayList<>();
         if (client == null) {
-            return out;
+            return new ArrayList<>();
         }
-        long deadline = System.currentTimeMillis() + waitMillis;
-        Engine e = (Engine) client.ampe();
-        while (System.currentTimeMillis() < deadline && (e.openChannels() != 0 || e.pool().outstanding() != 0)) {
-            EmbeddedTofuServer.sleep(20);
-        }
-        if (e.openChannels() != 0) {
-            out.add("client: " + e.openChannels() + " channels still open");
-        }
-        if (e.pool().outstanding() != 0) {
-            out.add("client: " + e.pool().outstanding() + " pooled messages not back in the pool");
-        }
-        client.close();
+        List<String> out = TofuSystem.closeClientReactor(client, waitMillis);
         client = null;
-        while (System.currentTimeMillis() < deadline && e.liveEngineThreads() > 0) {
-            EmbeddedTofuServer.sleep(20);
-        }
-        if (e.liveEngineThreads() > 0) {
-            out.add("client engine threads alive after close: " + e.liveEngineThreads());
-        }
         return out;
     }
 

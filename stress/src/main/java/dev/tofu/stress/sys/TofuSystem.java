@@ -102,10 +102,21 @@ public final class TofuSystem implements EchoSystem {
 
     @Override
     public List<String> leaks(long waitMillis) {
-        List<String> out = new ArrayList<>();
         if (client == null) {
-            return out;
+            return new ArrayList<>();
         }
+        List<String> out = TofuSystem.closeClientReactor(client, waitMillis);
+        client = null;
+        return out;
+    }
+
+    /**
+     * Waits up to {@code waitMillis} for a client reactor to be at rest, closes it, and returns what
+     * leaked: channels still open, pooled messages not back, engine threads alive after the close
+     * (the server's own listeners are checked by the server half).
+     */
+    static List<String> closeClientReactor(Reactor client, long waitMillis) {
+        List<String> out = new ArrayList<>();
         long deadline = System.currentTimeMillis() + waitMillis;
         Engine e = (Engine) client.ampe();
         while (System.currentTimeMillis() < deadline && (e.openChannels() != 0 || e.pool().outstanding() != 0)) {
@@ -118,9 +129,6 @@ public final class TofuSystem implements EchoSystem {
             out.add("client: " + e.pool().outstanding() + " pooled messages not back in the pool");
         }
         client.close();
-        client = null;
-        // this client reactor is closed: none of its threads may be left (the server's own
-        // listeners are checked by the server half)
         while (System.currentTimeMillis() < deadline && e.liveEngineThreads() > 0) {
             EmbeddedTofuServer.sleep(20);
         }
