@@ -55,11 +55,16 @@ class ConnectionStormTest {
     void thousandsOfAbruptConnectsLeaveTheListenerWorkingAndLeakNothing(Transport t, int connections) throws Exception {
         try (EchoServer server = new EchoServer(t, Options.DEFAULT)) {
             // warm up once so lazily opened JDK resources (poller, selector pipes) are counted in the baseline
+            int closesBeforeWarmUp = server.matching(EchoServer.Event::isCloseSignal).size();
             try (HealthyClient warm = new HealthyClient(server.clientAddress)) {
                 warm.awaitMoreRounds(5);
             }
             Probe.awaitTrue(() -> server.reactor.stats().openServers() == 0, Wire.WAIT, "warm-up channel closed");
-            int closesBefore = server.matching(EchoServer.Event::isCloseSignal).size();
+            // the stats count the channel closed before the echo loop has recorded its close Signal:
+            // wait for the Signal itself, or the replay below would meet it without its HelloRequest
+            Probe.awaitTrue(() -> server.matching(EchoServer.Event::isCloseSignal).size() == closesBeforeWarmUp + 1,
+                    Wire.WAIT, "the warm-up channel's close Signal was received");
+            int closesBefore = closesBeforeWarmUp + 1;
             int eventsBefore = server.events.size();
             Probe.awaitTrue(() -> Engine.liveThreads() == 1, Wire.WAIT, "only the listener thread runs");
             long fdsBefore = openFds();
