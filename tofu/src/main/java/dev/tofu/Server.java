@@ -66,9 +66,16 @@ import java.util.Objects;
  *
  * <p><b>Threads.</b> One dispatcher virtual thread ({@code tofu-server-dispatcher}) is the only
  * reader of the server's {@link ChannelGroup}; it runs the {@link ConnectHook}, the
- * {@link SignalHandler} and the connection callbacks itself (keep them short). Each request runs on a new virtual thread named
- * {@code tofu-server-handler}. Every public method is safe from any thread. Nothing uses
- * {@code synchronized}.
+ * {@link SignalHandler} and the connection callbacks itself (keep them short). Each request runs on a
+ * handler virtual thread named {@code tofu-server-handler}, which has it to itself until the handler
+ * returns. Handler threads are reused, like the threads of a pool: when one finishes, it takes the
+ * next request waiting for its channel or parks until the server hands it a new one (up to 1,024 stay
+ * parked; stop and abort end them all). So a request costs a thread wake-up, not a new thread. A
+ * handler thread starts each request with its interrupt flag cleared and with {@link #current()}
+ * set, but thread-locals a handler sets stay on the thread for later requests: do not rely on them
+ * being fresh. A one-frame request is handed to its handler thread by the thread that read it from
+ * the socket, without passing through the dispatcher. Every public method is safe from any thread.
+ * Nothing uses {@code synchronized}.
  *
  * <p><b>Ownership.</b> The server owns the request it passes to a handler; the handler may read it,
  * change it and return it (or send it through the {@link Responder}) as its response, but must not
@@ -82,7 +89,8 @@ public final class Server implements AutoCloseable {
     public static final int DEFAULT_MAX_CONCURRENCY_PER_CHANNEL = 64;
 
     /**
-     * Answers one request with one response. Runs on the request's own virtual thread.
+     * Answers one request with one response. Runs on a handler virtual thread that has the request to
+     * itself until the handler returns (see <b>Threads</b> above).
      */
     @FunctionalInterface
     public interface RequestHandler {
@@ -99,8 +107,8 @@ public final class Server implements AutoCloseable {
     }
 
     /**
-     * Answers one request with several parts and, optionally, progress SIGNALs. Runs on the
-     * request's own virtual thread.
+     * Answers one request with several parts and, optionally, progress SIGNALs. Runs on a handler
+     * virtual thread that has the request to itself until the handler returns.
      */
     @FunctionalInterface
     public interface StreamingHandler {

@@ -33,7 +33,7 @@ class RpcQuickstartTest {
         try (Reactor reactor = Reactor.create();
              Server server = Server.builder(reactor)
                      .listen(Address.tcpServer("127.0.0.1", 0))    // port 0: the system picks one
-                     .onRequest(request -> {                       // runs on a virtual thread per request
+                     .onRequest(request -> {                       // runs on a handler virtual thread
                          String name = new String(request.body().toByteArray(), UTF_8);
                          request.body().clear();
                          request.body().append(("hello, " + name).getBytes(UTF_8));

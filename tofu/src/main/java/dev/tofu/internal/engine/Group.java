@@ -47,6 +47,7 @@ public final class Group implements ChannelGroup {
     private final Set<Channel> channels = ConcurrentHashMap.newKeySet();
     private final AtomicBoolean destroyed = new AtomicBoolean();
     private final CountDownLatch destroyDone = new CountDownLatch(1);
+    private volatile FrameTap tap; // the request/response layer's fast path, or null
 
     Group(Engine engine, int frameCapacity) {
         this.engine = engine;
@@ -195,6 +196,10 @@ public final class Group implements ChannelGroup {
 
     /** Delivers a received frame, waiting while the queue is full; false if the group is gone. */
     boolean deliverFrame(MessageStore m, int channel) throws InterruptedException {
+        FrameTap t = tap;
+        if (t != null && t.take(m)) {
+            return true;
+        }
         if (queue.tryPutFrame(m)) {
             return true;
         }
@@ -218,6 +223,13 @@ public final class Group implements ChannelGroup {
      * the pool).
      */
     boolean deliverFrames(MessageStore[] ms, int n, int channel) throws InterruptedException {
+        FrameTap t = tap;
+        if (t != null) {
+            n = offerToTap(t, ms, n);
+            if (n == 0) {
+                return true;
+            }
+        }
         if (n > 1 && queue.tryPutFrames(ms, n)) {
             Arrays.fill(ms, 0, n, null);
             return true;
@@ -239,6 +251,32 @@ public final class Group implements ChannelGroup {
                 ms[i] = null;
             }
         }
+    }
+
+    /**
+     * Offers {@code ms[0, n)} to the tap in order and moves the frames it refused to the front,
+     * keeping their order; returns how many are left for the queue (the other slots are cleared).
+     */
+    private static int offerToTap(FrameTap t, MessageStore[] ms, int n) {
+        int left = 0;
+        for (int i = 0; i < n; i++) {
+            MessageStore m = ms[i];
+            ms[i] = null;
+            if (!t.take(m)) {
+                ms[left++] = m;
+            }
+        }
+        return left;
+    }
+
+    /**
+     * Installs the request/response layer's fast path (see {@link FrameTap}): from now on every
+     * frame a reader delivers to this group is offered to {@code t} before it is queued. Engine
+     * notices never are. Set it before frames the tap cares about can arrive (right after the
+     * connect or listen), once.
+     */
+    public void tap(FrameTap t) {
+        tap = t;
     }
 
     /** Delivers an engine notice (never waits); recycles it if the group is gone. */

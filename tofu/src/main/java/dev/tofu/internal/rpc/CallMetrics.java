@@ -6,13 +6,16 @@ import dev.tofu.TofuTimeoutException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import jdk.jfr.Event;
+import jdk.jfr.EventType;
+
 import java.time.Duration;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
  * Counters, the latency histogram, the {@link CallListener} and the JFR event of one {@link dev.tofu.Client}
  * or {@link dev.tofu.Server}: {@link #begin} when a call (or handled request) starts, {@link Trace#end}
- * once when it ends.
+ * once when it ends. Nothing here allocates per call unless a listener or a JFR recording asks for it.
  *
  * <p>Threads: every method from any thread; a {@link Trace} is used by the one thread that began it.
  */
@@ -38,10 +41,13 @@ public final class CallMetrics {
         this.listener = listener;
     }
 
-    /** A call (or handled request) starts now on this thread. */
-    public Trace begin(int channel, long messageId) {
+    /**
+     * A call (or handled request) starts now on this thread: {@code trace} (a pending call, or a
+     * server worker reused for request after request) is reset and starts timing.
+     */
+    public void begin(Trace trace, int channel, long messageId) {
         started.increment();
-        Trace t = new Trace(channel, messageId);
+        trace.reset(this, channel, messageId);
         if (listener != null) {
             try {
                 listener.started(channel, messageId);
@@ -49,7 +55,6 @@ public final class CallMetrics {
                 LOG.warn("call listener failed in started()", e);
             }
         }
-        return t;
     }
 
     /** A call was refused before it was sent. */
@@ -90,68 +95,78 @@ public final class CallMetrics {
         return latency.snapshot();
     }
 
-    /** One call in progress; {@link #end} is idempotent (the first outcome counts). */
-    public final class Trace {
-        private final int channel;
-        private final long messageId;
-        private final long startNanos = System.nanoTime();
-        private final RpcEvents.Call callEvent;
-        private final RpcEvents.Handled handledEvent;
-        private boolean ended;
+    /**
+     * One call (or handled request) in progress. It is a base class rather than an object of its own
+     * so that a call costs no extra allocation: {@link PendingCall} extends it, and a server worker
+     * reuses one for every request it runs. {@link #end} is idempotent (the first outcome counts).
+     * A JFR event object exists only while a recording has the event enabled.
+     *
+     * <p>Threads: used by the one thread that began it, until {@link #end}.
+     */
+    public static class Trace {
+        private static final EventType CALL_EVENT = EventType.getEventType(RpcEvents.Call.class);
+        private static final EventType HANDLED_EVENT = EventType.getEventType(RpcEvents.Handled.class);
+        private CallMetrics metrics;
+        private int channel;
+        private long messageId;
+        private long startNanos;
+        private Event event;
+        private boolean ended = true;
 
-        private Trace(int channel, long messageId) {
+        void reset(CallMetrics owner, int channel, long messageId) {
+            this.metrics = owner;
             this.channel = channel;
             this.messageId = messageId;
-            if (server) {
-                callEvent = null;
-                handledEvent = new RpcEvents.Handled();
-                handledEvent.begin();
-            } else {
-                handledEvent = null;
-                callEvent = new RpcEvents.Call();
-                callEvent.begin();
+            this.startNanos = System.nanoTime();
+            this.ended = false;
+            this.event = null;
+            if (owner.server ? HANDLED_EVENT.isEnabled() : CALL_EVENT.isEnabled()) {
+                Event e = owner.server ? new RpcEvents.Handled() : new RpcEvents.Call();
+                e.begin();
+                this.event = e;
             }
         }
 
-        /** The call ended; {@code failure} is {@code null} on success. */
+        /** The call ended; {@code failure} is {@code null} on success. Does nothing if it never began. */
         public void end(Throwable failure) {
             if (ended) {
                 return;
             }
             ended = true;
+            CallMetrics m = metrics;
             long elapsed = System.nanoTime() - startNanos;
             if (failure == null) {
-                succeeded.increment();
-                latency.record(elapsed);
+                m.succeeded.increment();
+                m.latency.record(elapsed);
             } else {
-                failed.increment();
+                m.failed.increment();
                 if (failure instanceof TofuTimeoutException) {
-                    timedOut.increment();
+                    m.timedOut.increment();
                 }
             }
-            String outcome = failure == null ? "SUCCESS" : failure.getClass().getSimpleName();
-            if (callEvent != null) {
-                callEvent.end();
-                if (callEvent.shouldCommit()) {
-                    callEvent.channel = channel;
-                    callEvent.messageId = messageId;
-                    callEvent.outcome = outcome;
-                    callEvent.commit();
-                }
-            } else {
-                handledEvent.end();
-                if (handledEvent.shouldCommit()) {
-                    handledEvent.channel = channel;
-                    handledEvent.messageId = messageId;
-                    handledEvent.outcome = outcome;
-                    handledEvent.commit();
+            Event e = event;
+            if (e != null) {
+                event = null;
+                e.end();
+                if (e.shouldCommit()) {
+                    String outcome = failure == null ? "SUCCESS" : failure.getClass().getSimpleName();
+                    if (e instanceof RpcEvents.Call c) {
+                        c.channel = channel;
+                        c.messageId = messageId;
+                        c.outcome = outcome;
+                    } else if (e instanceof RpcEvents.Handled h) {
+                        h.channel = channel;
+                        h.messageId = messageId;
+                        h.outcome = outcome;
+                    }
+                    e.commit();
                 }
             }
-            if (listener != null) {
+            if (m.listener != null) {
                 try {
-                    listener.finished(channel, messageId, Duration.ofNanos(elapsed), failure);
-                } catch (RuntimeException e) {
-                    LOG.warn("call listener failed in finished()", e);
+                    m.listener.finished(channel, messageId, Duration.ofNanos(elapsed), failure);
+                } catch (RuntimeException x) {
+                    LOG.warn("call listener failed in finished()", x);
                 }
             }
         }

@@ -15,6 +15,9 @@ import dev.tofu.TofuInterruptedException;
 import dev.tofu.TofuRemoteException;
 import dev.tofu.TofuTimeoutException;
 import dev.tofu.internal.concurrent.ClassPreload;
+import dev.tofu.internal.engine.Group;
+import dev.tofu.internal.message.MessageAccess;
+import dev.tofu.internal.message.MessageStore;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -24,7 +27,6 @@ import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
 import java.util.NoSuchElementException;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
@@ -34,14 +36,22 @@ import java.util.function.Consumer;
 
 /**
  * One connected client channel of a {@link dev.tofu.Client}: its own {@link ChannelGroup}, the one
- * receiver virtual thread that calls {@link ChannelGroup#waitReceive} on it, and the map of calls
- * waiting for a response, keyed by message id. Built on the public API only.
+ * receiver virtual thread that calls {@link ChannelGroup#waitReceive} on it, and the table of calls
+ * waiting for a response, keyed by message id.
+ *
+ * <p>Fast path: once connected, the connection installs a frame tap on its group
+ * ({@link Group#tap}), so the channel's reader thread hands each RESPONSE part of a plain
+ * (non-streaming) call straight to the waiting caller, past the group's queue and the receiver
+ * thread: one thread hand-off per response instead of two. Everything else (progress SIGNALs,
+ * streaming calls' parts, Bye frames, engine notices, late responses the tap does not know) goes
+ * through the queue to the receiver as before. This is the one place the client reaches into the
+ * engine below the public API.
  *
  * <p>Threads: {@link #open} runs on the connecting thread and reads the group itself until the
- * HelloResponse arrives, and only then starts the receiver (so the group never has two readers).
- * After that, any number of caller threads post and wait concurrently; the receiver alone reads
- * the group and hands each response to its {@link PendingCall}. {@code pending} is a concurrent
- * map; {@code open} and {@code reason} are volatile.
+ * HelloResponse arrives, and only then installs the tap and starts the receiver (so the group
+ * never has two readers). After that, any number of caller threads post and wait concurrently; the
+ * channel's reader (through the tap) and the receiver hand responses to their {@link PendingCall}s.
+ * {@code pending} is a concurrent table; {@code open} and {@code reason} are volatile.
  *
  * <p>Invariants: a call is in {@code pending} before its request is posted, so a fast response is
  * never missed; the receiver removes the entry when the last part arrives, the caller when it gives
@@ -62,7 +72,7 @@ public final class ClientConnection {
     static {
         // Load what the receiver and caller threads use now, not on them (see ClassPreload).
         ClassPreload.load(PendingCall.class, Parts.class, TofuTimeoutException.class, CallMetrics.class,
-                CallMetrics.Trace.class, RpcEvents.Call.class, Latency.class, TofuInterruptedException.class,
+                CallMetrics.Trace.class, RpcEvents.Call.class, PendingTable.class, Latency.class, TofuInterruptedException.class,
                 TofuDrainingException.class, TofuRemoteException.class);
     }
 
@@ -78,7 +88,8 @@ public final class ClientConnection {
     private final List<Message> early;        // SIGNALs that came before the HelloResponse; receiver only
     private final StampedLock drainLock = new StampedLock();
     private volatile boolean draining;        // written under drainLock's write lock
-    private final ConcurrentHashMap<Long, PendingCall> pending = new ConcurrentHashMap<>();
+    private static final MessageAccess ACCESS = MessageAccess.get();
+    private final PendingTable pending = new PendingTable();
     private final CountDownLatch ended = new CountDownLatch(1);
     private final Thread receiver;
     private volatile boolean open = true;
@@ -137,6 +148,9 @@ public final class ClientConnection {
             int ch = h.channel();
             awaitHello(ampe, group, ch, address, timeout, early);
             ClientConnection c = new ClientConnection(ampe, group, ch, ids, metrics, listener, early);
+            if (group instanceof Group g) {
+                g.tap(c::tapResponse);
+            }
             c.receiver.start();
             return c;
         } catch (RuntimeException | Error e) {
@@ -257,7 +271,7 @@ public final class ClientConnection {
         }
         TofuException r = reason;
         String detail = stripStatus(r);
-        for (PendingCall p : pending.values()) {
+        for (PendingCall p : pending.all()) {
             p.fail(r.status(), detail);
         }
     }
@@ -308,10 +322,10 @@ public final class ClientConnection {
         try {
             Message r = awaitWhole(p, deadline, timeout);
             complete = true;
-            p.trace.end(null);
+            p.end(null);
             return r;
         } catch (RuntimeException | Error e) {
-            p.trace.end(e);
+            p.end(e);
             throw e;
         } finally {
             if (!complete) {
@@ -367,12 +381,12 @@ public final class ClientConnection {
                 }
                 if (last) {
                     complete = true;
-                    p.trace.end(null);
+                    p.end(null);
                     return;
                 }
             }
         } catch (RuntimeException | Error e) {
-            p.trace.end(e);
+            p.end(e);
             throw e;
         } finally {
             if (!complete) {
@@ -405,13 +419,13 @@ public final class ClientConnection {
                     failOnError(part);
                 } catch (RuntimeException e) {
                     finished = true;
-                    p.trace.end(e);
+                    p.end(e);
                     giveUp(p);
                     throw e;
                 }
                 finished = PendingCall.isLast(part);
                 if (finished) {
-                    p.trace.end(null);
+                    p.end(null);
                 }
                 next = part;
                 return true;
@@ -480,7 +494,7 @@ public final class ClientConnection {
         PendingCall p;
         if (id != 0) {
             p = new PendingCall(id, wantsSignals);
-            if (pending.putIfAbsent(id, p) != null) {
+            if (!pending.register(p)) {
                 releaseFrom(parts, 0);
                 throw new IllegalArgumentException("message id " + Long.toUnsignedString(id) + " is already pending");
             }
@@ -488,15 +502,15 @@ public final class ClientConnection {
             do {
                 id = nextId(ids);
                 p = new PendingCall(id, wantsSignals);
-            } while (pending.putIfAbsent(id, p) != null);
+            } while (!pending.register(p));
         }
         if (!open) { // markClosed clears open before failing the map: re-check after registering
-            pending.remove(id, p);
+            pending.remove(p);
             releaseFrom(parts, 0);
             metrics.refused();
             throw closedException();
         }
-        p.trace = metrics.begin(channel, id);
+        metrics.begin(p, channel, id);
         int taken = 0; // parts before this index are consumed (posted or released by Parts.post)
         try {
             while (taken < parts.size()) {
@@ -508,9 +522,9 @@ public final class ClientConnection {
             }
         } catch (RuntimeException e) {
             releaseFrom(parts, taken);
-            pending.remove(id, p);
+            pending.remove(p);
             RuntimeException x = e instanceof TofuException t ? translate(t) : e;
-            p.trace.end(x);
+            p.end(x);
             throw x;
         }
         return p;
@@ -534,7 +548,7 @@ public final class ClientConnection {
 
     /** Throws PROCESSING_FAILED (releasing the part) if {@code part} carries the server's {@code ~error}. */
     private static void failOnError(Message part) {
-        if (part.opCode() == OpCode.RESPONSE) {
+        if (part.opCode() == OpCode.RESPONSE && !part.headers().isEmpty()) {
             String err = part.headers().get(Parts.ERROR_HEADER);
             if (err != null) {
                 part.close();
@@ -551,7 +565,7 @@ public final class ClientConnection {
     /** The caller gives up: later parts are refused (and counted late by the receiver). */
     private void giveUp(PendingCall p) {
         List<Message> left = p.abandon();
-        pending.remove(p.id(), p);
+        pending.remove(p);
         for (Message m : left) {
             if (PendingCall.isLast(m)) {
                 metrics.late();
@@ -690,11 +704,40 @@ public final class ClientConnection {
         return true;
     }
 
+    /**
+     * The frame tap (on the channel's reader thread): takes a RESPONSE part of a plain call that is
+     * waiting and hands it to the caller; refuses everything else, which then goes through the
+     * queue to the receiver. Never blocks, never throws.
+     */
+    private boolean tapResponse(MessageStore f) {
+        if (f.opCodeRaw() != RESPONSE_CODE || f.isFromEngine()) {
+            return false;
+        }
+        PendingCall p = pending.get(f.messageId());
+        if (p == null || p.wantsSignals()) {
+            return false;
+        }
+        boolean last = !f.more();
+        if (last) {
+            pending.remove(p);
+        }
+        Message m = ACCESS.lease(f);
+        if (!p.offer(m)) { // the caller gave up a moment ago
+            if (last) {
+                metrics.late();
+            }
+            m.close();
+        }
+        return true;
+    }
+
+    private static final int RESPONSE_CODE = OpCode.RESPONSE.code();
+
     private void response(Message m) {
         PendingCall p = pending.get(m.messageId());
         boolean last = !m.more();
         if (p != null && last) {
-            pending.remove(m.messageId(), p);
+            pending.remove(p);
         }
         if (p == null || !p.offer(m)) {
             if (last) {

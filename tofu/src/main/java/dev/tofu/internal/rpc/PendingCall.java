@@ -5,38 +5,66 @@ import dev.tofu.OpCode;
 import dev.tofu.Status;
 import dev.tofu.TofuException;
 import dev.tofu.TofuInterruptedException;
+import dev.tofu.internal.concurrent.WaitTimer;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.locks.Condition;
-import java.util.concurrent.locks.ReentrantLock;
+import java.util.concurrent.locks.LockSupport;
 
 /**
  * One call waiting for its response: a hand-off of response parts (and, for streaming calls,
- * progress SIGNALs) from the client's receiver thread to the one caller thread that waits.
+ * progress SIGNALs) from the thread that receives them (the channel's reader, through the
+ * client's frame tap, or the client's receiver thread) to the one caller thread that waits.
+ * It is also the call's {@link CallMetrics.Trace}, so a call costs one object here.
  *
- * <p>Threads: {@link #offer} and {@link #fail} are called by the receiver thread (and {@link #fail}
- * also by threads closing the client); {@link #next}, {@link #abandon} by the caller thread only.
- * {@code lock} guards every mutable field. The caller parks on {@code changed} (a
- * {@link ReentrantLock} condition, never {@code synchronized}: virtual threads must not pin).
+ * <p>Threads: {@link #offer} is called by the thread that receives the call's frames (one at a
+ * time: a channel's frames are delivered in order by one thread); {@link #fail} by that thread and
+ * by threads closing the client; {@link #next}, {@link #abandon} and the trace by the caller
+ * thread only. No locks: the producers push onto {@code inbox} with a CAS and unpark the thread
+ * published in {@code waiter}; the caller publishes itself in {@code waiter} (a volatile write)
+ * before it re-reads {@code inbox} and {@code failure} and parks, so either it sees the part or
+ * the producer sees it waiting and unparks it (both sides use volatile accesses).
  *
- * <p>Invariants: parts are handed out in arrival order; a failure is reported only after every part
- * that arrived before it; once {@code abandoned}, {@link #offer} refuses everything, so a late part
- * is never handed to anyone (the receiver releases it).
+ * <p>Invariants: {@code inbox} is {@code null}, one {@link Message} (the first part, the common
+ * case, with no node), a {@link Node} chain (newest first), or {@link #ABANDONED}; only the caller
+ * empties it or abandons it. Parts are handed out in arrival order; a failure is reported only
+ * after every part that arrived before it; once abandoned, {@link #offer} refuses everything, so a
+ * late part is never handed to anyone (the offering thread releases it). A wait of at least
+ * {@link WaitTimer#MIN_NANOS} parks untimed, enlisted with {@link WaitTimer#SHARED}: a virtual
+ * thread's {@code parkNanos} costs a JDK timer task per park.
  */
-public final class PendingCall {
+public final class PendingCall extends CallMetrics.Trace {
+    private static final Object ABANDONED = new Object();
+    private static final VarHandle INBOX;
+    private static final VarHandle FAILURE;
+
+    static {
+        try {
+            MethodHandles.Lookup l = MethodHandles.lookup();
+            INBOX = l.findVarHandle(PendingCall.class, "inbox", Object.class);
+            FAILURE = l.findVarHandle(PendingCall.class, "failure", Failure.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
+    /** A later part pushed onto earlier ones: {@code rest} is a Message or an older Node. */
+    private record Node(Message part, Object rest) {
+    }
+
+    private record Failure(Status status, String text) {
+    }
+
     private final long id;
     private final boolean wantsSignals;
-    private final ReentrantLock lock = new ReentrantLock();
-    private final Condition changed = lock.newCondition();
-    private final ArrayDeque<Message> parts = new ArrayDeque<>(2); // guarded by lock
-    private boolean abandoned;                                      // guarded by lock
-    private Status failure;                                         // guarded by lock
-    private String failureText;                                     // guarded by lock
-    /** The call's metrics; set by the caller thread before the request is posted, used by it only. */
-    CallMetrics.Trace trace;
+    private volatile Object inbox;            // see the class comment
+    private volatile Failure failure;         // the first failure wins (CAS)
+    private volatile Thread waiter;           // the caller while it may park, else null
+    private ArrayDeque<Message> taken;        // caller only: parts taken from inbox, oldest first
 
     /**
      * @param id           the call's message id
@@ -58,35 +86,35 @@ public final class PendingCall {
     }
 
     /**
-     * Receiver thread: hands a part (or progress SIGNAL) to the caller.
+     * Hands a part (or progress SIGNAL) to the caller.
      *
-     * @return false if the caller has gone (timed out or failed): the receiver keeps the message
+     * @return false if the caller has gone (timed out or failed): the offering thread keeps the message
      */
     public boolean offer(Message m) {
-        lock.lock();
-        try {
-            if (abandoned) {
+        while (true) {
+            Object cur = inbox;
+            if (cur == ABANDONED) {
                 return false;
             }
-            parts.add(m);
-            changed.signal();
-            return true;
-        } finally {
-            lock.unlock();
+            Object next = cur == null ? m : new Node(m, cur);
+            if (INBOX.compareAndSet(this, cur, next)) {
+                break;
+            }
         }
+        wake();
+        return true;
     }
 
     /** Fails the call (the first failure wins) and wakes the caller. Any thread. */
     public void fail(Status status, String text) {
-        lock.lock();
-        try {
-            if (failure == null) {
-                failure = status;
-                failureText = text;
-            }
-            changed.signal();
-        } finally {
-            lock.unlock();
+        FAILURE.compareAndSet(this, (Failure) null, new Failure(status, text));
+        wake();
+    }
+
+    private void wake() {
+        Thread w = waiter;
+        if (w != null) {
+            LockSupport.unpark(w);
         }
     }
 
@@ -99,30 +127,83 @@ public final class PendingCall {
      * @throws TofuInterruptedException the caller was interrupted (the flag is kept)
      */
     public Message next(long deadlineNanos) {
-        lock.lock();
+        Thread me = Thread.currentThread();
+        WaitTimer.Entry timed = null;
         try {
             while (true) {
-                Message m = parts.poll();
+                Message m = poll();
                 if (m != null) {
                     return m;
                 }
-                if (failure != null) {
-                    throw new TofuException(failure, failureText);
+                Failure f = failure;
+                if (f != null) {
+                    m = poll(); // a part that arrived before the failure was read goes first
+                    if (m != null) {
+                        return m;
+                    }
+                    throw new TofuException(f.status(), f.text());
+                }
+                if (me.isInterrupted()) {
+                    throw new TofuInterruptedException("interrupted while waiting for the response to message id "
+                            + Long.toUnsignedString(id));
                 }
                 long left = deadlineNanos - System.nanoTime();
                 if (left <= 0) {
                     return null;
                 }
-                try {
-                    changed.awaitNanos(left);
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    throw new TofuInterruptedException("interrupted while waiting for the response to message id "
-                            + Long.toUnsignedString(id));
+                waiter = me; // volatile write, then re-read what the producers write before they read waiter
+                if (inbox != null || failure != null) {
+                    continue;
+                }
+                if (left >= WaitTimer.MIN_NANOS) {
+                    if (timed == null) {
+                        timed = WaitTimer.SHARED.enlist(me, deadlineNanos);
+                    }
+                    LockSupport.park(this);
+                } else {
+                    LockSupport.parkNanos(this, left);
                 }
             }
         } finally {
-            lock.unlock();
+            waiter = null;
+            if (timed != null) {
+                WaitTimer.SHARED.withdraw(timed);
+            }
+        }
+    }
+
+    /** Caller thread: the oldest part not handed out yet, or null. */
+    private Message poll() {
+        if (taken != null && !taken.isEmpty()) {
+            return taken.poll();
+        }
+        if (inbox == null) {
+            return null;
+        }
+        Object all = INBOX.getAndSet(this, (Object) null); // only the caller abandons: never ABANDONED here
+        if (all instanceof Message m) {
+            return m;
+        }
+        unstack(all);
+        return taken.poll();
+    }
+
+    /** Moves a newest-first chain into {@code taken}, oldest first. */
+    private void unstack(Object chain) {
+        if (taken == null) {
+            taken = new ArrayDeque<>(4);
+        }
+        Object o = chain;
+        ArrayDeque<Message> newestFirst = new ArrayDeque<>(4);
+        while (o instanceof Node n) {
+            newestFirst.addLast(n.part());
+            o = n.rest();
+        }
+        if (o instanceof Message oldest) {
+            newestFirst.addLast(oldest);
+        }
+        while (!newestFirst.isEmpty()) {
+            taken.addLast(newestFirst.pollLast());
         }
     }
 
@@ -132,18 +213,23 @@ public final class PendingCall {
      * @return the parts that arrived but were not handed out (the caller releases them)
      */
     public List<Message> abandon() {
-        lock.lock();
-        try {
-            abandoned = true;
-            if (parts.isEmpty()) {
-                return List.of();
+        Object all = INBOX.getAndSet(this, ABANDONED);
+        if (all != null && all != ABANDONED) {
+            if (all instanceof Message m) {
+                if (taken == null) {
+                    taken = new ArrayDeque<>(1);
+                }
+                taken.addLast(m);
+            } else {
+                unstack(all);
             }
-            List<Message> left = new ArrayList<>(parts);
-            parts.clear();
-            return left;
-        } finally {
-            lock.unlock();
         }
+        if (taken == null || taken.isEmpty()) {
+            return List.of();
+        }
+        List<Message> left = new ArrayList<>(taken);
+        taken.clear();
+        return left;
     }
 
     /** Whether {@code m} ends a response: a RESPONSE part without {@code more}. */

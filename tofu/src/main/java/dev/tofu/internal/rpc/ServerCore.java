@@ -17,6 +17,9 @@ import dev.tofu.TofuException;
 import dev.tofu.TofuInterruptedException;
 import dev.tofu.TofuTimeoutException;
 import dev.tofu.internal.concurrent.ClassPreload;
+import dev.tofu.internal.engine.Group;
+import dev.tofu.internal.message.MessageAccess;
+import dev.tofu.internal.message.MessageStore;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -34,18 +37,38 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
- * The machinery behind {@link Server}, on the public API only.
+ * The machinery behind {@link Server}.
  *
  * <p>Threads: the dispatcher virtual thread ({@code tofu-server-dispatcher}) is the only reader of
  * {@code group}; it owns {@code partials}, {@code rejected} and {@code listeners}' liveness. Each
- * request runs on a new handler virtual thread ({@code tofu-server-handler}). {@code lock} guards
- * {@code channels} (and every {@link ChannelState} in it), {@code total} and {@code phase}; its
- * conditions wake the dispatcher when there is room again ({@code room}), the stopper when every
- * request is done ({@code drained}) or every client channel closed ({@code channelsGone}).
- * Nothing blocks while holding {@code lock} except condition waits, which release it.
+ * request runs on a handler virtual thread ({@code tofu-server-handler}, a {@link Worker}); a
+ * worker that finishes takes the channel's next waiting request, or parks in {@code idle} until it
+ * is handed one (up to {@link #IDLE_WORKERS} of them stay; the others end), so a request costs a
+ * thread wake-up rather than a new thread. {@code lock} guards {@code channels} (and every
+ * {@link ChannelState} in it), {@code total}, {@code phase} and {@code idle}; its conditions wake
+ * the dispatcher when there is room again ({@code room}), the stopper when every request is done
+ * ({@code drained}) or every client channel closed ({@code channelsGone}). Nothing blocks while
+ * holding {@code lock} except condition waits, which release it.
+ *
+ * <p>Fast path: the group has a frame tap ({@link Group#tap}): the reader thread of a client
+ * channel hands a one-frame REQUEST straight to a worker ({@link #tapRequest}) when the channel is
+ * connected, no multi-part request of that channel is on its way through the queue or
+ * half-assembled in {@code partials}, and the limits allow it to start at once; everything else
+ * goes through the queue to the dispatcher as before. {@code ChannelState.queuedParts} counts the
+ * channel's REQUEST frames with {@code more} set that the tap refused and the dispatcher has not
+ * handled yet, {@code ChannelState.partials} its requests the dispatcher is assembling: while either
+ * is non-zero the tap refuses the channel's requests, so the last part of a multi-part request can
+ * never overtake its first parts. Other orders that matter hold by construction: requests are taken
+ * only once the dispatcher accepted the channel's HelloRequest, and a request the tap takes is
+ * counted in {@code total} before the reader reads on, so before a {@code ~drain:ack} behind it
+ * reaches the dispatcher. Single requests may otherwise start out of arrival order, as concurrent
+ * handlers always could. The tap leaves one unit of
+ * {@code maxTotal} to the dispatcher, which may hold a request it read while the tap filled the
+ * server. This is the one place the server reaches into the engine below the public API.
  *
  * <p>Graceful stop (gRPC's GOAWAY is the model): the stopper closes the listeners, sends every
  * client channel a {@code ~drain} Signal and waits, up to the deadline, until every request is done
@@ -55,8 +78,10 @@ import java.util.concurrent.locks.ReentrantLock;
  *
  * <p>Invariants: {@code total} = requests running + requests in the backlogs; a channel runs at most
  * {@code perChannel} handlers; the dispatcher does not read the group while
- * {@code total >= maxTotal} (back-pressure; nothing is dropped); every message that reaches the
- * server is released, posted or handed to a handler, which consumes it.
+ * {@code total >= maxTotal} and the tap takes nothing then (back-pressure; nothing is dropped); every
+ * message that reaches the server is released, posted or handed to a handler, which consumes it. A
+ * worker is in {@code idle} only while parked without a request; {@code workers} holds every
+ * worker thread that has not ended.
  */
 public final class ServerCore {
     private static final Logger LOG = LoggerFactory.getLogger(ServerCore.class);
@@ -65,6 +90,10 @@ public final class ServerCore {
     private static final long JOIN_NANOS = TimeUnit.SECONDS.toNanos(5);
     /** How long stop/abort wait, in all, for handlers that ignore their interrupt. */
     private static final long HANDLER_GRACE_NANOS = TimeUnit.MILLISECONDS.toNanos(250);
+    /** How many finished handler threads stay parked for the next requests; the others end. */
+    static final int IDLE_WORKERS = 1024;
+    private static final MessageAccess ACCESS = MessageAccess.get();
+    private static final int REQUEST_CODE = OpCode.REQUEST.code();
     /** Spare pooled messages a server wants beyond maxConcurrency (responses being written, notices, readers). */
     public static final int POOL_SPARE = 64;
     private static final AtomicBoolean POOL_WARNED = new AtomicBoolean();
@@ -90,6 +119,8 @@ public final class ServerCore {
         boolean connected;    // its HelloRequest was accepted
         boolean drainSent;    // the stopper sent it a ~drain Signal
         boolean drainAcked;   // it answered with ~drain:ack
+        int queuedParts;      // REQUEST frames with more set the tap refused and the dispatcher has not handled
+        int partials;         // requests of this channel the dispatcher is assembling
 
         ChannelState(int channel) {
             this.channel = channel;
@@ -123,8 +154,10 @@ public final class ServerCore {
     private int total;                                                   // guarded by lock
     private Phase phase = Phase.RUNNING;                                 // guarded by lock
     private final ReentrantLock stopLock = new ReentrantLock();          // serialises stop/abort
+    private volatile boolean closedForWorkers;                           // set once by shutDown: idle workers end
 
-    private final Set<Thread> handlers = ConcurrentHashMap.newKeySet();
+    private final Set<Worker> workers = ConcurrentHashMap.newKeySet();
+    private final ArrayDeque<Worker> idle = new ArrayDeque<>();          // guarded by lock
     /** Ids of pushed SIGNALs: the upper half of the unsigned range, so they never match a client's call ids. */
     private final AtomicLong pushIds = new AtomicLong(Long.MIN_VALUE);
     private final Map<Key, Message> partials = new HashMap<>();   // dispatcher only
@@ -151,6 +184,9 @@ public final class ServerCore {
         this.maxTotal = maxTotal;
         this.perChannel = perChannel;
         this.dispatcher = Thread.ofVirtual().name("tofu-server-dispatcher").unstarted(this::dispatch);
+        if (group instanceof Group g) {
+            g.tap(this::tapRequest);
+        }
     }
 
     /** The optional callbacks of a server. */
@@ -395,7 +431,12 @@ public final class ServerCore {
                     return; // the group was destroyed (stop, abort, or the reactor closed)
                 }
                 if (m != null) {
+                    boolean part = m.origin() != Origin.ENGINE && m.more() && m.opCode() == OpCode.REQUEST;
+                    int ch = m.channel();
                     handle(m);
+                    if (part) {
+                        partHandled(ch);
+                    }
                 } else if (Thread.interrupted()) { // an engine that returns null to an interrupted reader
                     LOG.debug("server dispatcher interrupted; ignored");
                 }
@@ -428,6 +469,54 @@ public final class ServerCore {
                 room.awaitUninterruptibly();
             }
             return phase != Phase.CLOSED;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** The dispatcher handled a REQUEST frame of {@code ch} with {@code more} set (assembling it counts in {@code partials}). */
+    private void partHandled(int ch) {
+        lock.lock();
+        try {
+            ChannelState cs = channels.get(ch);
+            if (cs != null && cs.queuedParts > 0) {
+                cs.queuedParts--;
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * The frame tap, on the reader thread of the frame's channel: starts a one-frame REQUEST on a
+     * worker at once when it may (see the class comment), else refuses it, counting it on its
+     * channel so that the channel's later frames follow it through the queue. Never blocks, never throws.
+     */
+    private boolean tapRequest(MessageStore f) {
+        if (f.opCodeRaw() != REQUEST_CODE || f.isFromEngine()) {
+            return false;
+        }
+        int ch = f.channel();
+        lock.lock();
+        try {
+            ChannelState cs = channels.get(ch);
+            if (f.more()) { // a part: the dispatcher assembles it; later parts must follow it there
+                if (cs == null) {
+                    cs = new ChannelState(ch);
+                    channels.put(ch, cs);
+                }
+                cs.queuedParts++;
+                return false;
+            }
+            if (cs == null || !cs.connected || cs.closed || cs.queuedParts != 0 || cs.partials != 0
+                    || (phase != Phase.RUNNING && phase != Phase.DRAINING)
+                    || cs.running >= perChannel || total >= maxTotal - 1) {
+                return false;
+            }
+            total++;
+            cs.running++;
+            startHandler(cs, ACCESS.lease(f));
+            return true;
         } finally {
             lock.unlock();
         }
@@ -524,14 +613,28 @@ public final class ServerCore {
                     return;
                 }
                 partials.remove(k);
+                countPartial(ch, -1);
                 m = whole;
             } else if (m.more()) {
                 partials.put(k, m);
+                countPartial(ch, 1);
                 return;
             }
             m.more(false);
         }
         submit(ch, m);
+    }
+
+    private void countPartial(int ch, int delta) {
+        lock.lock();
+        try {
+            ChannelState cs = channels.get(ch);
+            if (cs != null) {
+                cs.partials += delta;
+            }
+        } finally {
+            lock.unlock();
+        }
     }
 
     private void signal(Message m) {
@@ -619,29 +722,115 @@ public final class ServerCore {
         }
     }
 
-    /** Called with {@code lock} held. */
+    /** Hands {@code request} to an idle worker, or starts a new one. Called with {@code lock} held. */
     private void startHandler(ChannelState cs, Message request) {
-        Thread t = Thread.ofVirtual().name("tofu-server-handler").unstarted(() -> runHandler(cs, request));
-        handlers.add(t);
-        t.start();
+        Worker w = idle.pollLast(); // the most recently parked: its stack is the warmest
+        if (w != null) {
+            w.give(cs, request);
+            return;
+        }
+        w = new Worker(cs, request);
+        workers.add(w);
+        w.thread.start();
     }
 
-    private void handlerDone(ChannelState cs) {
-        handlers.remove(Thread.currentThread());
+    /**
+     * A request of {@code cs} is done: returns the channel's next waiting request for the same worker
+     * to run, or {@code null} after parking the worker in {@code idle} (false from {@code keep}: the
+     * worker must end).
+     */
+    private Message handlerDone(ChannelState cs, Worker w) {
         lock.lock();
         try {
             total--;
             cs.running--;
+            Message next = null;
             if (!cs.closed && phase != Phase.CLOSED) {
-                Message next = cs.backlog.poll();
+                next = cs.backlog.poll();
                 if (next != null) {
                     cs.running++;
-                    startHandler(cs, next);
                 }
             }
             signalChanges();
+            if (next == null) {
+                w.keep = phase != Phase.CLOSED && idle.size() < IDLE_WORKERS;
+                if (w.keep) {
+                    idle.addLast(w);
+                }
+            }
+            return next;
         } finally {
             lock.unlock();
+        }
+    }
+
+    /**
+     * A handler thread, reused request after request (its {@link CallMetrics.Trace} too). Its
+     * request is handed over in {@code task} (volatile; {@code taskChannel} is written before it),
+     * by the thread that takes it out of {@code idle} under {@code lock}; only the worker clears it.
+     */
+    private final class Worker extends CallMetrics.Trace implements Runnable {
+        final Thread thread;
+        private ChannelState taskChannel;
+        private volatile Message task;
+        boolean keep;                  // guarded by lock: parked in idle (else the worker ends)
+
+        Worker(ChannelState cs, Message request) {
+            this.taskChannel = cs;
+            this.task = request;
+            this.thread = Thread.ofVirtual().name("tofu-server-handler").unstarted(this);
+        }
+
+        /** Called with {@code lock} held, on a worker just taken out of {@code idle}. */
+        void give(ChannelState cs, Message request) {
+            taskChannel = cs;
+            task = request;
+            LockSupport.unpark(thread);
+        }
+
+        @Override
+        public void run() {
+            CURRENT.set(owner);
+            try {
+                while (true) {
+                    Message request = task;
+                    ChannelState cs = taskChannel;
+                    task = null;
+                    while (request != null) {
+                        Thread.interrupted(); // a flag the previous request left (or a stop that came too late) is not this one's
+                        runHandler(cs, request, this);
+                        request = handlerDone(cs, this);
+                    }
+                    if (!keep || !awaitTask()) {
+                        return;
+                    }
+                }
+            } finally {
+                workers.remove(this);
+            }
+        }
+
+        /** Parks in {@code idle} until a request is handed over; false once the server closed. */
+        private boolean awaitTask() {
+            while (task == null) {
+                // a handler may leave its interrupt flag set, and shutDown interrupts to wake us: either
+                // way a set flag would make park return at once, so clear it and re-check the state
+                Thread.interrupted();
+                if (closedForWorkers) {
+                    lock.lock();
+                    try {
+                        if (task == null) {
+                            idle.remove(this);
+                            return false;
+                        }
+                    } finally {
+                        lock.unlock();
+                    }
+                    break;
+                }
+                LockSupport.park(this);
+            }
+            return true;
         }
     }
 
@@ -656,9 +845,8 @@ public final class ServerCore {
         }
     }
 
-    private void runHandler(ChannelState cs, Message request) {
-        CURRENT.set(owner);
-        CallMetrics.Trace trace = metrics.begin(cs.channel, request.messageId());
+    private void runHandler(ChannelState cs, Message request, CallMetrics.Trace trace) {
+        metrics.begin(trace, cs.channel, request.messageId());
         Throwable failure = null;
         try {
             failure = streamingHandler != null ? runStreaming(cs.channel, request) : runSimple(cs.channel, request);
@@ -667,7 +855,6 @@ public final class ServerCore {
             LOG.error("server handler machinery failed", e);
         } finally {
             trace.end(failure);
-            handlerDone(cs);
         }
     }
 
@@ -972,14 +1159,15 @@ public final class ServerCore {
         }
         group.close();
         join(dispatcher);
-        for (Thread t : List.copyOf(handlers)) {
-            t.interrupt();
+        closedForWorkers = true;
+        for (Worker w : List.copyOf(workers)) {
+            w.thread.interrupt(); // a running handler sees its interrupt; an idle worker wakes and ends
         }
         long graceEnd = System.nanoTime() + HANDLER_GRACE_NANOS;
-        for (Thread t : List.copyOf(handlers)) {
+        for (Worker w : List.copyOf(workers)) {
             long wait = PendingCall.remaining(graceEnd);
             try {
-                if (wait == 0 || !t.join(Duration.ofNanos(wait))) {
+                if (wait == 0 || !w.thread.join(Duration.ofNanos(wait))) {
                     break;
                 }
             } catch (InterruptedException e) {
@@ -987,7 +1175,7 @@ public final class ServerCore {
                 break;
             }
         }
-        int stuck = handlers.size();
+        int stuck = workers.size();
         if (stuck > 0) {
             LOG.warn("server stopped with {} handler(s) still running (they ignored their interrupt); "
                     + "their responses will be dropped", stuck);
