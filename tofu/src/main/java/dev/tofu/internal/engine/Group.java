@@ -56,6 +56,18 @@ public final class Group implements ChannelGroup {
 
     @Override
     public BinaryHeader post(Message message) {
+        return post(message, true);
+    }
+
+    /**
+     * {@link #post(Message)} without the {@link BinaryHeader} it returns: the same rules, checks and
+     * exceptions, one object fewer per message (the request/response layer posts this way).
+     */
+    public void send(Message message) {
+        post(message, false);
+    }
+
+    private BinaryHeader post(Message message, boolean wantHeader) {
         if (message == null) {
             throw new TofuException(Status.NULL_MESSAGE, "post(null)");
         }
@@ -93,7 +105,7 @@ public final class Group implements ChannelGroup {
                     if (ch.group != this) {                                             // rule 11
                         throw PostRules.fail(m, Status.INVALID_CHANNEL_GROUP, "channel " + m.channel() + " belongs to another group");
                     }
-                    BinaryHeader h = header(m, op);
+                    BinaryHeader h = wantHeader ? header(m, op) : null;
                     ch.accept(m, op.code());
                     return h;
                 }

@@ -4,6 +4,7 @@ import dev.tofu.AllocationStrategy;
 import dev.tofu.Ampe;
 import dev.tofu.ChannelGroup;
 import dev.tofu.Message;
+import dev.tofu.internal.engine.Group;
 import dev.tofu.TofuRemoteException;
 
 import java.nio.ByteBuffer;
@@ -94,7 +95,11 @@ public final class Parts {
     /** Posts {@code m}; if the post fails, releases it and rethrows. */
     public static void postOrRelease(ChannelGroup group, Message m) {
         try {
-            group.post(m);
+            if (group instanceof Group g) {
+                g.send(m); // no BinaryHeader: nobody here reads it
+            } else {
+                group.post(m);
+            }
         } catch (RuntimeException e) {
             m.close();
             throw e;
