@@ -797,7 +797,7 @@ public final class ServerCore {
                     ChannelState cs = taskChannel;
                     task = null;
                     while (request != null) {
-                        Thread.interrupted(); // a flag the previous request left (or a stop that came too late) is not this one's
+                        clearInterrupt(); // a flag the previous request left (or a stop that came too late) is not this one's
                         runHandler(cs, request, this);
                         request = handlerDone(cs, this);
                     }
@@ -810,12 +810,19 @@ public final class ServerCore {
             }
         }
 
+        /** Clears the interrupt flag; reads it first, since clearing a virtual thread's flag takes a lock. */
+        private void clearInterrupt() {
+            if (thread.isInterrupted()) {
+                Thread.interrupted();
+            }
+        }
+
         /** Parks in {@code idle} until a request is handed over; false once the server closed. */
         private boolean awaitTask() {
             while (task == null) {
                 // a handler may leave its interrupt flag set, and shutDown interrupts to wake us: either
                 // way a set flag would make park return at once, so clear it and re-check the state
-                Thread.interrupted();
+                clearInterrupt();
                 if (closedForWorkers) {
                     lock.lock();
                     try {
