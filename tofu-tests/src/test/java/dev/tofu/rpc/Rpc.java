@@ -99,6 +99,27 @@ final class Rpc {
         assertTrue(latch.await(20, TimeUnit.SECONDS), "latch not released within 20 s");
     }
 
+    /** What one of {@link #callers}' threads does, given its index. */
+    @FunctionalInterface
+    interface CallerBody {
+        void run(int caller) throws Exception;
+    }
+
+    /** Runs {@code body} on {@code n} virtual threads at once and waits for all; rethrows the first failure. */
+    static void callers(int n, CallerBody body) throws Exception {
+        try (java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor()) {
+            List<Future<Void>> done = new ArrayList<>(n);
+            for (int c = 0; c < n; c++) {
+                int caller = c;
+                done.add(pool.submit(() -> {
+                    body.run(caller);
+                    return null;
+                }));
+            }
+            all(done);
+        }
+    }
+
     /** Waits for every future; rethrows the first failure. */
     static <T> List<T> all(List<Future<T>> futures) throws Exception {
         List<T> out = new ArrayList<>(futures.size());

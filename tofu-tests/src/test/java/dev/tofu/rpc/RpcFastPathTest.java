@@ -15,13 +15,8 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -54,30 +49,22 @@ class RpcFastPathTest {
                     .start();
             Client client = Client.connect(clientReactor, server.addresses().get(0));
             AtomicInteger whole = new AtomicInteger();
-            try (ExecutorService callers = Executors.newVirtualThreadPerTaskExecutor()) {
-                List<Future<Void>> done = new ArrayList<>();
-                for (int c = 0; c < 16; c++) {
-                    int caller = c;
-                    done.add(callers.submit(() -> {
-                        ThreadLocalRandom rnd = ThreadLocalRandom.current();
-                        for (int i = 0; i < 40; i++) {
-                            // every other call is over one frame's body: the client sends it as parts
-                            int size = (caller + i) % 2 == 0 ? 16 + rnd.nextInt(64) : 65_536 + rnd.nextInt(140_000);
-                            byte[] body = new byte[size];
-                            rnd.nextBytes(body);
-                            Message request = client.newMessage();
-                            request.body().append(body);
-                            try (Message response = client.call(request, Rpc.CALL)) {
-                                assertArrayEquals(body, response.body().toByteArray(),
-                                        "a response echoes its whole request (" + size + " bytes)");
-                            }
-                            whole.incrementAndGet();
-                        }
-                        return null;
-                    }));
+            Rpc.callers(16, caller -> {
+                ThreadLocalRandom rnd = ThreadLocalRandom.current();
+                for (int i = 0; i < 40; i++) {
+                    // every other call is over one frame's body: the client sends it as parts
+                    int size = (caller + i) % 2 == 0 ? 16 + rnd.nextInt(64) : 65_536 + rnd.nextInt(140_000);
+                    byte[] body = new byte[size];
+                    rnd.nextBytes(body);
+                    Message request = client.newMessage();
+                    request.body().append(body);
+                    try (Message response = client.call(request, Rpc.CALL)) {
+                        assertArrayEquals(body, response.body().toByteArray(),
+                                "a response echoes its whole request (" + size + " bytes)");
+                    }
+                    whole.incrementAndGet();
                 }
-                Rpc.all(done);
-            }
+            });
             assertEquals(16 * 40, whole.get());
             client.close();
             server.close();
@@ -107,19 +94,11 @@ class RpcFastPathTest {
                 for (int i = 0; i < 100; i++) { // one caller: a worker parks between requests
                     assertEquals("call " + i, Rpc.call(client, "call " + i));
                 }
-                try (ExecutorService callers = Executors.newVirtualThreadPerTaskExecutor()) {
-                    List<Future<Void>> done = new ArrayList<>();
-                    for (int c = 0; c < 8; c++) {
-                        int caller = c;
-                        done.add(callers.submit(() -> {
-                            for (int i = 0; i < 50; i++) {
-                                assertEquals(caller + "/" + i, Rpc.call(client, caller + "/" + i));
-                            }
-                            return null;
-                        }));
+                Rpc.callers(8, caller -> {
+                    for (int i = 0; i < 50; i++) {
+                        assertEquals(caller + "/" + i, Rpc.call(client, caller + "/" + i));
                     }
-                    Rpc.all(done);
-                }
+                });
             }
             assertEquals(0, sawInterrupt.get(), "no request starts with the interrupt flag of an earlier one");
             assertTrue(handlerThreads.size() < 100,
@@ -142,19 +121,11 @@ class RpcFastPathTest {
                     })
                     .start();
             Client client = Client.connect(clientReactor, server.addresses().get(0));
-            try (ExecutorService callers = Executors.newVirtualThreadPerTaskExecutor()) {
-                List<Future<Void>> done = new ArrayList<>();
-                for (int c = 0; c < 64; c++) {
-                    int caller = c;
-                    done.add(callers.submit(() -> {
-                        for (int i = 0; i < 50; i++) {
-                            assertEquals(caller + "/" + i, Rpc.call(client, caller + "/" + i));
-                        }
-                        return null;
-                    }));
+            Rpc.callers(64, caller -> {
+                for (int i = 0; i < 50; i++) {
+                    assertEquals(caller + "/" + i, Rpc.call(client, caller + "/" + i));
                 }
-                Rpc.all(done);
-            }
+            });
             assertFalse(handlerThreads.isEmpty());
             client.close();
             server.stop(Duration.ofSeconds(5));
