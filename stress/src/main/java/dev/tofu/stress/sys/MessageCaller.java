@@ -1,5 +1,6 @@
 package dev.tofu.stress.sys;
 
+import dev.tofu.Body;
 import dev.tofu.Message;
 import dev.tofu.TofuException;
 import dev.tofu.TofuTimeoutException;
@@ -12,35 +13,39 @@ import java.util.function.Supplier;
 /**
  * A {@link CallingConnection.Caller} over tofu's blocking calls ({@code Client.call},
  * {@code ClusterClient.call}): a request message from {@code newMessage}, filled with the payload
- * and handed to {@code call}. The pingpong path copies the response straight into the reply.
- *
- * @param newMessage gives a request message (a new lease)
- * @param call       sends it and returns the response (a new lease) or throws
+ * and handed to {@code call}; the response body is copied straight into the reply.
  */
-record MessageCaller(Supplier<Message> newMessage, BiFunction<Message, Duration, Message> call)
-        implements CallingConnection.Caller {
+final class MessageCaller implements CallingConnection.Caller {
+    private final Supplier<Message> newMessage;
+    private final BiFunction<Message, Duration, Message> call;
+    /**
+     * The last timeout asked for as a Duration (immutable, so a racy read sees a whole one): the
+     * callers of a connection use one timeout, so they share one instance, as an application with
+     * a constant call timeout would.
+     */
+    private Duration lastTimeout = Duration.ZERO;
 
-    @Override
-    public byte[] call(byte[] request, long timeoutNanos) throws IOException {
-        try (Message m = newMessage.get()) {
-            m.body().append(request);
-            try (Message r = call.apply(m, Duration.ofNanos(timeoutNanos))) {
-                return r.body().toByteArray();
-            }
-        } catch (TofuTimeoutException e) {
-            return null;
-        } catch (TofuException e) {
-            throw new IOException("call: " + e.getMessage(), e);
-        }
+    /**
+     * @param newMessage gives a request message (a new lease)
+     * @param call       sends it and returns the response (a new lease) or throws
+     */
+    MessageCaller(Supplier<Message> newMessage, BiFunction<Message, Duration, Message> call) {
+        this.newMessage = newMessage;
+        this.call = call;
     }
 
     @Override
-    public boolean callInto(byte[] request, long timeoutNanos, Reply reply) throws IOException {
+    public boolean call(CallingConnection.Request request, long timeoutNanos, Reply reply) throws IOException {
+        Duration timeout = lastTimeout;
+        if (timeout.toNanos() != timeoutNanos) {
+            lastTimeout = timeout = Duration.ofNanos(timeoutNanos);
+        }
         try (Message m = newMessage.get()) {
-            m.body().append(request);
-            try (Message r = call.apply(m, Duration.ofNanos(timeoutNanos))) {
-                int n = r.body().length();
-                r.body().asReadOnlyBuffer().get(reply.room(n), 0, n);
+            m.body().append(request.data, 0, request.length);
+            try (Message r = call.apply(m, timeout)) {
+                Body body = r.body();
+                int n = body.length();
+                body.asReadOnlyBuffer().get(reply.room(n), 0, n);
                 reply.length = n;
                 return true;
             }
