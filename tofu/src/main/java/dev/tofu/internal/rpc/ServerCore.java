@@ -150,7 +150,7 @@ public final class ServerCore {
     private final Condition room = lock.newCondition();
     private final Condition drained = lock.newCondition();
     private final Condition channelsGone = lock.newCondition();
-    private final Map<Integer, ChannelState> channels = new HashMap<>(); // guarded by lock
+    private final IntTable<ChannelState> channels = new IntTable<>();      // guarded by lock
     private int total;                                                   // guarded by lock
     private Phase phase = Phase.RUNNING;                                 // guarded by lock
     private final ReentrantLock stopLock = new ReentrantLock();          // serialises stop/abort
@@ -1078,7 +1078,7 @@ public final class ServerCore {
                     phase = Phase.CLOSING;
                 }
                 room.signalAll();
-                clients = new ArrayList<>(channels.keySet());
+                clients = channels.keys();
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt(); // stop at once, keep the flag
                 phase = Phase.CLOSING;
@@ -1133,7 +1133,7 @@ public final class ServerCore {
             try {
                 phase = Phase.CLOSING;
                 room.signalAll();
-                clients = new ArrayList<>(channels.keySet());
+                clients = channels.keys();
             } finally {
                 lock.unlock();
             }
