@@ -234,4 +234,44 @@ class GroupQueueTimedWaitTest {
             LockSupport.parkNanos(100_000);
         }
     }
+
+    @Test
+    @Timeout(120)
+    void aLongTimedWaitGetsAMessageAtOnceWhileTheSharedTimerIsBusy() throws Exception {
+        // Other threads enlist and withdraw with the shared timer all the time, so enlisting pokes it
+        // and contends for its lock. A producer's unpark that arrived while the consumer was enlisting
+        // used to be swallowed by that lock's own park: the consumer slept until its deadline with
+        // the message queued.
+        java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
+        List<Thread> noise = new ArrayList<>();
+        for (int i = 0; i < 8; i++) {
+            noise.add(Thread.ofVirtual().start(() -> {
+                while (!stop.get()) {
+                    var e = dev.tofu.internal.concurrent.WaitTimer.SHARED.enlist(Thread.currentThread(),
+                            System.nanoTime() + millis(2));
+                    dev.tofu.internal.concurrent.WaitTimer.SHARED.withdraw(e);
+                }
+            }));
+        }
+        try {
+            GroupQueue q = new GroupQueue(16);
+            for (int round = 0; round < 20_000; round++) {
+                long id = round + 1;
+                Thread producer = Thread.ofVirtual().start(() -> q.putNotice(store(new dev.tofu.Message().messageId(id))));
+                long t0 = System.nanoTime();
+                MessageStore m = q.take(TimeUnit.SECONDS.toNanos(30));
+                long waited = System.nanoTime() - t0;
+                assertNotNull(m, "round " + round);
+                assertEquals(id, m.messageId());
+                assertTrue(waited < TimeUnit.SECONDS.toNanos(5), "round " + round + ": the message waited "
+                        + TimeUnit.NANOSECONDS.toMillis(waited) + " ms for a wake-up that was lost");
+                producer.join();
+            }
+        } finally {
+            stop.set(true);
+            for (Thread t : noise) {
+                t.join();
+            }
+        }
+    }
 }

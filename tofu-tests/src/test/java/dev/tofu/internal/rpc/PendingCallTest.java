@@ -119,6 +119,44 @@ class PendingCallTest {
     }
 
     @Test
+    void aWakeUpIsNotLostWhileTheSharedTimerIsBusy() throws Exception {
+        // Other threads enlist and withdraw short deadlines with the shared timer all the time, so
+        // enlisting pokes it and contends for its lock; a caller whose wait begins just as its part
+        // arrives must still get it at once, not at its 30 s deadline (an unpark that came while
+        // the caller was enlisting used to be swallowed by that lock's own park).
+        java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
+        List<Thread> noise = new ArrayList<>();
+        for (int i = 0; i < 8; i++) {
+            noise.add(Thread.ofVirtual().start(() -> {
+                while (!stop.get()) {
+                    var e = dev.tofu.internal.concurrent.WaitTimer.SHARED.enlist(Thread.currentThread(),
+                            System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(2));
+                    dev.tofu.internal.concurrent.WaitTimer.SHARED.withdraw(e);
+                }
+            }));
+        }
+        try {
+            for (int round = 0; round < 20_000; round++) {
+                PendingCall p = new PendingCall(round + 1, false);
+                Message m = part(round + 1, 0, false);
+                Thread producer = Thread.ofVirtual().start(() -> p.offer(m));
+                long t0 = System.nanoTime();
+                Message got = p.next(PendingCall.deadline(Duration.ofSeconds(30)));
+                long waited = System.nanoTime() - t0;
+                assertSame(m, got, "round " + round);
+                assertTrue(waited < TimeUnit.SECONDS.toNanos(5), "round " + round + ": the part waited "
+                        + TimeUnit.NANOSECONDS.toMillis(waited) + " ms for a wake-up that was lost");
+                producer.join();
+            }
+        } finally {
+            stop.set(true);
+            for (Thread t : noise) {
+                t.join();
+            }
+        }
+    }
+
+    @Test
     void aFailureFromAnotherThreadWakesTheCaller() throws Exception {
         for (int round = 0; round < 5_000; round++) {
             PendingCall p = new PendingCall(round + 1, false);

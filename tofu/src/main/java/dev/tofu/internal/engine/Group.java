@@ -206,12 +206,12 @@ public final class Group implements ChannelGroup {
         channels.remove(ch);
     }
 
-    /** Delivers a received frame, waiting while the queue is full; false if the group is gone. */
-    boolean deliverFrame(MessageStore m, int channel) throws InterruptedException {
-        FrameTap t = tap;
-        if (t != null && t.take(m)) {
-            return true;
-        }
+    /**
+     * Queues a received frame the tap (if any) has already been offered and refused, waiting while
+     * the queue is full; false if the group is gone (the frame then goes back to the pool). A frame
+     * is offered to the tap once: a second offer would count it twice on the tap's side.
+     */
+    private boolean queueFrame(MessageStore m, int channel) throws InterruptedException {
         if (queue.tryPutFrame(m)) {
             return true;
         }
@@ -249,7 +249,7 @@ public final class Group implements ChannelGroup {
         int i = 0;
         try {
             for (; i < n; i++) {
-                boolean delivered = deliverFrame(ms[i], channel); // recycles ms[i] when refused
+                boolean delivered = queueFrame(ms[i], channel); // recycles ms[i] when refused; the tap saw it
                 ms[i] = null;
                 if (!delivered) {
                     i++;

@@ -47,7 +47,10 @@ import java.util.concurrent.locks.LockSupport;
  * {@code spinNanos} set, a bounded spin before the first park). A timed wait of at least
  * {@link WaitTimer#MIN_NANOS} parks untimed, enlisted with {@link WaitTimer#SHARED}, which unparks
  * it once its deadline has passed (shorter waits use {@code parkNanos}); either way the consumer
- * re-checks its own clock after every wake, so it never returns before its deadline.
+ * re-checks its own clock after every wake, so it never returns before its deadline. Nothing that
+ * may park runs between the consumer's last check and its park (it enlists, then checks again):
+ * a park inside a lock would consume the producer's unpark, and the consumer would sleep until its
+ * deadline with a message queued.
  */
 public final class GroupQueue {
     private static final int FRAME = 1;
@@ -334,6 +337,9 @@ public final class GroupQueue {
                     if (shared) {
                         if (timed == null) {
                             timed = WaitTimer.SHARED.enlist(me, deadline); // once per wait
+                            // check again before parking: enlisting may take a lock, and that lock's
+                            // own park swallows a producer's unpark that came meanwhile
+                            continue;
                         }
                         LockSupport.park(this); // the timer unparks us once the deadline has passed
                     } else {

@@ -35,7 +35,9 @@ import java.util.concurrent.locks.LockSupport;
  * after every part that arrived before it; once abandoned, {@link #offer} refuses everything, so a
  * late part is never handed to anyone (the offering thread releases it). A wait of at least
  * {@link WaitTimer#MIN_NANOS} parks untimed, enlisted with {@link WaitTimer#SHARED}: a virtual
- * thread's {@code parkNanos} costs a JDK timer task per park.
+ * thread's {@code parkNanos} costs a JDK timer task per park. Nothing that may park (a lock) runs
+ * between the caller's last check and its park: such a park would consume the producer's unpark,
+ * and the caller would sleep until its deadline.
  */
 public final class PendingCall extends CallMetrics.Trace {
     private static final Object ABANDONED = new Object();
@@ -152,14 +154,16 @@ public final class PendingCall extends CallMetrics.Trace {
                     return null;
                 }
                 waiter = me; // volatile write, then re-read what the producers write before they read waiter
+                if (left >= WaitTimer.MIN_NANOS && timed == null) {
+                    // enlist before the re-check below, never between it and the park: enlisting may
+                    // take a lock, whose own park would swallow an unpark that came meanwhile
+                    timed = WaitTimer.SHARED.enlist(me, deadlineNanos);
+                }
                 if (inbox != null || failure != null) {
                     continue;
                 }
-                if (left >= WaitTimer.MIN_NANOS) {
-                    if (timed == null) {
-                        timed = WaitTimer.SHARED.enlist(me, deadlineNanos);
-                    }
-                    LockSupport.park(this);
+                if (timed != null) {
+                    LockSupport.park(this); // the producer, a failure or the timer at the deadline unparks us
                 } else {
                     LockSupport.parkNanos(this, left);
                 }

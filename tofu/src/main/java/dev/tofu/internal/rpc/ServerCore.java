@@ -819,10 +819,14 @@ public final class ServerCore {
 
         /** Parks in {@code idle} until a request is handed over; false once the server closed. */
         private boolean awaitTask() {
-            while (task == null) {
+            while (true) {
                 // a handler may leave its interrupt flag set, and shutDown interrupts to wake us: either
-                // way a set flag would make park return at once, so clear it and re-check the state
+                // way a set flag would make park return at once, so clear it, then check (nothing
+                // that may park runs between the checks and the park: it could swallow give()'s unpark)
                 clearInterrupt();
+                if (task != null) {
+                    return true;
+                }
                 if (closedForWorkers) {
                     lock.lock();
                     try {
@@ -833,11 +837,10 @@ public final class ServerCore {
                     } finally {
                         lock.unlock();
                     }
-                    break;
+                    return true;
                 }
                 LockSupport.park(this);
             }
-            return true;
         }
     }
 
