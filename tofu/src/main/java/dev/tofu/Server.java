@@ -69,8 +69,9 @@ import java.util.Objects;
  * {@link SignalHandler} and the connection callbacks itself (keep them short). Each request runs on a
  * handler virtual thread named {@code tofu-server-handler}, which has it to itself until the handler
  * returns. Handler threads are reused, like the threads of a pool: when one finishes, it takes the
- * next request waiting for its channel or parks until the server hands it a new one (up to 1,024 stay
- * parked; stop and abort end them all). So a request costs a thread wake-up, not a new thread. A
+ * next request waiting for its channel or parks until the server hands it a new one (as many
+ * stay parked as requests may run at once, {@code maxConcurrency}, at most 16,384; stop and abort end
+ * them all). So a request costs a thread wake-up, not a new thread. A
  * handler thread starts each request with its interrupt flag cleared and with {@link #current()}
  * set, but thread-locals a handler sets stay on the thread for later requests: do not rely on them
  * being fresh. A one-frame request is handed to its handler thread by the thread that read it from

@@ -47,7 +47,8 @@ import java.util.concurrent.locks.ReentrantLock;
  * {@code group}; it owns {@code partials}, {@code rejected} and {@code listeners}' liveness. Each
  * request runs on a handler virtual thread ({@code tofu-server-handler}, a {@link Worker}); a
  * worker that finishes takes the channel's next waiting request, or parks in {@code idle} until it
- * is handed one (up to {@link #IDLE_WORKERS} of them stay; the others end), so a request costs a
+ * is handed one (up to {@code idleWorkers} of them stay: as many as requests may run, at most
+ * {@link #MAX_IDLE_WORKERS}; the others end), so a request costs a
  * thread wake-up rather than a new thread. {@code lock} guards {@code channels} (and every
  * {@link ChannelState} in it), {@code total}, {@code phase} and {@code idle}; its conditions wake
  * the dispatcher when there is room again ({@code room}), the stopper when every request is done
@@ -90,8 +91,8 @@ public final class ServerCore {
     private static final long JOIN_NANOS = TimeUnit.SECONDS.toNanos(5);
     /** How long stop/abort wait, in all, for handlers that ignore their interrupt. */
     private static final long HANDLER_GRACE_NANOS = TimeUnit.MILLISECONDS.toNanos(250);
-    /** How many finished handler threads stay parked for the next requests; the others end. */
-    static final int IDLE_WORKERS = 1024;
+    /** At most this many finished handler threads stay parked for the next requests; the others end. */
+    static final int MAX_IDLE_WORKERS = 16_384;
     private static final MessageAccess ACCESS = MessageAccess.get();
     private static final int REQUEST_CODE = OpCode.REQUEST.code();
     /** Spare pooled messages a server wants beyond maxConcurrency (responses being written, notices, readers). */
@@ -142,6 +143,7 @@ public final class ServerCore {
     private volatile Server owner;
     private boolean shutDownDone;                                        // guarded by stopLock
     private final int maxTotal;
+    private final int idleWorkers;  // how many finished handler threads stay parked: min(maxTotal, MAX_IDLE_WORKERS)
     private final int perChannel;
     private final List<Address> addresses;
     private final Set<Integer> listeners = ConcurrentHashMap.newKeySet();
@@ -182,6 +184,7 @@ public final class ServerCore {
         this.signalHandler = signalHandler;
         this.connectHook = connectHook;
         this.maxTotal = maxTotal;
+        this.idleWorkers = Math.min(maxTotal, MAX_IDLE_WORKERS);
         this.perChannel = perChannel;
         this.dispatcher = Thread.ofVirtual().name("tofu-server-dispatcher").unstarted(this::dispatch);
         if (group instanceof Group g) {
@@ -753,7 +756,7 @@ public final class ServerCore {
             }
             signalChanges();
             if (next == null) {
-                w.keep = phase != Phase.CLOSED && idle.size() < IDLE_WORKERS;
+                w.keep = phase != Phase.CLOSED && idle.size() < idleWorkers;
                 if (w.keep) {
                     idle.addLast(w);
                 }
