@@ -54,7 +54,7 @@ import java.util.function.Consumer;
  * {@code pending} is a concurrent table; {@code open} and {@code reason} are volatile.
  *
  * <p>Invariants: a call is in {@code pending} before its request is posted, so a fast response is
- * never missed; the receiver removes the entry when the last part arrives, the caller when it gives
+ * never missed; the tap or the receiver removes the entry when the last part arrives, the caller when it gives
  * up (timeout, failure); a response with no live entry is released and counted as late, never
  * handed to another call (ids come from a per-client counter and are not reused). {@code open} is
  * cleared before the pending calls are failed, and callers re-check it after registering, so no call
