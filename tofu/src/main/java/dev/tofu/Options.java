@@ -538,9 +538,14 @@ public final class Options {
      * through the JDK's poller, which is where a virtual-thread round trip spends most of its time
      * (docs/PERFORMANCE.md, "The read spin", has the figures).
      *
-     * <p>The spin is bounded so that busy and idle loads pay almost nothing: a spin that finds
-     * nothing makes the reader park without spinning for the next 1, 3, 7 … up to 64 waits (a
-     * success resets it); at most as many readers spin at once as the JVM has processors (at least
+     * <p>The spin is bounded so that busy and idle loads pay almost nothing: on a quiet channel
+     * (the wait after a spin that found nothing lasted over a millisecond longer than the spin) the
+     * reader parks without spinning for the next 1, 3, 7 … up to 64 waits; on a busy channel a
+     * spin that finds nothing is paid from a budget of 256 such spins that every successful spin
+     * refills, so occasional misses never stop the spinning but a channel where it does not pay
+     * stops soon, and spins again only in a shared window (about 1 ms in every 17 ms of
+     * {@link System#nanoTime()}, where both ends of a channel between two processes of one machine
+     * spin together). At most as many readers spin at once as the JVM has processors (at least
      * 2), and nobody spins while more readers than that have been busy within the last millisecond
      * or two, because then the carriers have work anyway and a spin would only take CPU from it
      * (with that rule, busy loads run as fast as without spinning).

@@ -11,6 +11,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.LongSupplier;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -18,14 +19,39 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * A reader's spin before it parks (Options.readSpin): it ends as soon as the socket has bytes,
- * gives up after its window and then backs off, never spins beyond the shared slots or while more
- * readers are busy than there are slots, and never keeps a slot it took.
+ * A reader's spin before it parks (Options.readSpin): it ends as soon as the socket has bytes;
+ * after a failed spin it backs off only when the channel is quiet (the wait lasted over a
+ * millisecond more than the spin); on a busy channel failed spins are paid from a budget that
+ * successes refill and that the shared window does not charge; it never spins beyond the shared
+ * slots or while more readers are busy than there are slots, and never keeps a slot it took.
  */
 @Timeout(30)
 class ReadSpinTest {
     private static final long LONG_SPIN = TimeUnit.SECONDS.toNanos(5); // never reached when bytes come
     private static final long SHORT_SPIN = TimeUnit.MICROSECONDS.toNanos(200);
+    private static final long SPIN = TimeUnit.MICROSECONDS.toNanos(50);
+    private static final long QUIET_GAP = SPIN + ReadSpin.QUIET_NANOS + TimeUnit.MILLISECONDS.toNanos(1);
+    private static final long BUSY_GAP = TimeUnit.MICROSECONDS.toNanos(120);
+
+    /**
+     * A test's nanoTime: every read moves it on by a microsecond, so a spin ends after its window
+     * in probe checks rather than in wall time. It starts just after a shared window, with 15 ms to
+     * go before the next one.
+     */
+    private static final class Clock implements LongSupplier {
+        long now = 5L << ReadSpin.WINDOW_PERIOD_SHIFT | 1L << ReadSpin.WINDOW_SHIFT;
+
+        @Override
+        public long getAsLong() {
+            return now += 1_000;
+        }
+
+        /** The next wait begins {@code gap} after the previous one began at {@code from}; returns its start. */
+        long next(long from, long gap) {
+            now = from + gap - 1_000;
+            return from + gap;
+        }
+    }
 
     /** A probe reporting nothing readable for its first {@code emptyChecks} checks, then one byte. */
     private static final class Probe extends InputStream {
@@ -59,32 +85,131 @@ class ReadSpinTest {
     }
 
     @Test
-    void failedSpinsBackOffOneThreeSevenUpToSixtyFourWaitsAndASuccessResetsThat() throws IOException {
+    void onAQuietChannelFailedSpinsBackOffOneThreeSevenUpToSixtyFourWaitsAndABusyWaitEndsThat() throws IOException {
         SpinSlots slots = new SpinSlots(2);
         Probe probe = new Probe(Integer.MAX_VALUE);
-        ReadSpin spin = new ReadSpin(SHORT_SPIN, probe, slots);
-        List<Integer> skips = new ArrayList<>();
-        for (int failure = 0; failure < 8; failure++) {
-            int before = probe.checks.get();
+        Clock clock = new Clock();
+        ReadSpin spin = new ReadSpin(SPIN, probe, slots, clock);
+        long start = clock.now;
+        List<Integer> parkedWithoutSpinning = new ArrayList<>();
+        int parked = 0;
+        for (int wait = 0; parkedWithoutSpinning.size() < 8; wait++) {
+            int checks = probe.checks.get();
+            start = clock.next(start, QUIET_GAP); // every wait lasts over a millisecond: a quiet channel
             assertFalse(spin.awaitReadable(), "nothing ever readable");
-            assertTrue(probe.checks.get() > before, "the spin checked the socket");
-            int skip = spin.skipping();
-            skips.add(skip);
-            for (int i = 0; i < skip; i++) {
-                int checks = probe.checks.get();
-                assertFalse(spin.awaitReadable(), "a backing-off wait parks at once");
-                assertEquals(checks, probe.checks.get(), "a backing-off wait does not check the socket");
+            if (probe.checks.get() == checks) {
+                parked++;
+            } else {
+                if (wait > 0) {
+                    parkedWithoutSpinning.add(parked);
+                }
+                parked = 0;
             }
-            assertEquals(0, spin.skipping());
         }
-        assertEquals(List.of(1, 3, 7, 15, 31, 63, 64, 64), skips, "doubling back-off, capped at " + ReadSpin.MAX_BACKOFF);
+        assertEquals(List.of(1, 3, 7, 15, 31, 63, 64, 64), parkedWithoutSpinning,
+                "doubling back-off, capped at " + ReadSpin.MAX_BACKOFF);
         assertEquals(0, slots.spinning());
 
-        probe.emptyChecks = probe.checks.get(); // readable from the next check on
-        assertTrue(spin.awaitReadable());
-        probe.emptyChecks = Integer.MAX_VALUE;
+        start = clock.next(start, QUIET_GAP);
+        assertFalse(spin.awaitReadable(), "the failed spin before this wait was followed by a quiet wait: backing off");
+        assertTrue(spin.skipping() > 0);
+        int checks = probe.checks.get();
+        start = clock.next(start, BUSY_GAP);
         assertFalse(spin.awaitReadable());
-        assertEquals(1, spin.skipping(), "the success reset the back-off");
+        assertTrue(probe.checks.get() > checks, "a wait shorter than a millisecond (a busy channel) ends the back-off: it spins");
+        assertEquals(0, spin.skipping());
+    }
+
+    @Test
+    void aFailedSpinFollowedByAShortWaitDoesNotBackOff() throws IOException {
+        Probe probe = new Probe(Integer.MAX_VALUE);
+        Clock clock = new Clock();
+        ReadSpin spin = new ReadSpin(SPIN, probe, new SpinSlots(2), clock);
+        long start = clock.now;
+        for (int i = 0; i < 100; i++) { // the peer answers in 120 µs: every spin fails, none backs off
+            int checks = probe.checks.get();
+            start = clock.next(start, BUSY_GAP);
+            assertFalse(spin.awaitReadable());
+            assertTrue(probe.checks.get() > checks, "wait " + i + " spun");
+            assertEquals(0, spin.skipping());
+        }
+        assertEquals(ReadSpin.BUDGET_SPINS - 100, spin.budgetSpins(), "each failure took one spin from the budget");
+    }
+
+    @Test
+    void occasionalFailuresOnABusyChannelNeverStopTheSpinning() throws IOException {
+        Probe probe = new Probe(0);
+        Clock clock = new Clock();
+        ReadSpin spin = new ReadSpin(SPIN, probe, new SpinSlots(2), clock);
+        long start = clock.now;
+        for (int i = 0; i < 10_000; i++) {
+            boolean fails = i % 10 == 0; // one wait in ten outlasts the spin (the peer was preempted, say)
+            probe.emptyChecks = fails ? Integer.MAX_VALUE : probe.checks.get();
+            int checks = probe.checks.get();
+            start = clock.next(start, BUSY_GAP);
+            assertEquals(!fails, spin.awaitReadable());
+            assertTrue(probe.checks.get() > checks, "wait " + i + " spun");
+        }
+        assertEquals(ReadSpin.BUDGET_SPINS, spin.budgetSpins(), "successes paid the failures back");
+    }
+
+    @Test
+    void aSpentBudgetStopsTheSpinningOutsideTheSharedWindowAndTheWindowRestartsIt() throws IOException {
+        SpinSlots slots = new SpinSlots(2);
+        Probe probe = new Probe(Integer.MAX_VALUE);
+        Clock clock = new Clock();
+        ReadSpin spin = new ReadSpin(SPIN, probe, slots, clock);
+        long start = clock.now;
+        for (int i = 0; i < ReadSpin.BUDGET_SPINS * 2 && spin.budgetSpins() > 0; i++) {
+            start = clock.next(start, BUSY_GAP);
+            assertFalse(spin.awaitReadable());
+        }
+        assertEquals(0, spin.budgetSpins(), "failures outside the window spent the budget");
+        int inWindow = 0;
+        for (int i = 0; i < 1_000; i++) { // 120 ms: windows come and go
+            int checks = probe.checks.get();
+            start = clock.next(start, BUSY_GAP);
+            boolean window = ReadSpin.inSharedWindow(start);
+            assertFalse(spin.awaitReadable());
+            assertEquals(window, probe.checks.get() > checks,
+                    "without budget a reader spins in the shared window only (wait " + i + ")");
+            inWindow += window ? 1 : 0;
+            assertEquals(0, spin.budgetSpins(), "failures in the window cost nothing, and nothing else refills the budget");
+            assertEquals(0, spin.skipping(), "nor is it backing off: the channel is busy");
+        }
+        assertTrue(inWindow > 0 && inWindow < 200, "some waits began in a window: " + inWindow);
+
+        do { // on to the next window, a busy wait at a time
+            start = clock.next(start, BUSY_GAP);
+            if (ReadSpin.inSharedWindow(start)) {
+                break;
+            }
+            assertFalse(spin.awaitReadable());
+        } while (true);
+        probe.emptyChecks = probe.checks.get() + 3; // the peer spins in the window too: its answer comes
+        assertTrue(spin.awaitReadable(), "in the shared window it spins whatever its budget");
+        assertEquals(1, spin.budgetSpins(), "a success pays for one more spin");
+        probe.emptyChecks = probe.checks.get(); // from now on every answer comes within the spin
+        for (int i = 0; i < 1_000; i++) {
+            start = clock.next(start, BUSY_GAP);
+            assertTrue(spin.awaitReadable(), "spinning and succeeding, in the window or not");
+        }
+        assertEquals(ReadSpin.BUDGET_SPINS, spin.budgetSpins(), "the budget is full again, up to its cap");
+        assertEquals(0, slots.spinning());
+    }
+
+    @Test
+    void theSharedWindowIsTheFirstMillisecondOfEverySeventeen() {
+        long period = 1L << ReadSpin.WINDOW_PERIOD_SHIFT;
+        long window = 1L << ReadSpin.WINDOW_SHIFT;
+        for (long p : new long[] {0, 1, 12_345, Long.MAX_VALUE / period}) {
+            long at = p * period;
+            assertTrue(ReadSpin.inSharedWindow(at));
+            assertTrue(ReadSpin.inSharedWindow(at + window - 1));
+            assertFalse(ReadSpin.inSharedWindow(at + window));
+            assertFalse(ReadSpin.inSharedWindow(at + period - 1));
+        }
+        assertTrue(ReadSpin.inSharedWindow(-period), "nanoTime may be negative: the same rule on its bits");
     }
 
     @Test
