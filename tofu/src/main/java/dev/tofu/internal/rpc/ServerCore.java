@@ -434,12 +434,7 @@ public final class ServerCore {
                     return; // the group was destroyed (stop, abort, or the reactor closed)
                 }
                 if (m != null) {
-                    boolean part = m.origin() != Origin.ENGINE && m.more() && m.opCode() == OpCode.REQUEST;
-                    int ch = m.channel();
                     handle(m);
-                    if (part) {
-                        partHandled(ch);
-                    }
                 } else if (Thread.interrupted()) { // an engine that returns null to an interrupted reader
                     LOG.debug("server dispatcher interrupted; ignored");
                 }
@@ -472,19 +467,6 @@ public final class ServerCore {
                 room.awaitUninterruptibly();
             }
             return phase != Phase.CLOSED;
-        } finally {
-            lock.unlock();
-        }
-    }
-
-    /** The dispatcher handled a REQUEST frame of {@code ch} with {@code more} set (assembling it counts in {@code partials}). */
-    private void partHandled(int ch) {
-        lock.lock();
-        try {
-            ChannelState cs = channels.get(ch);
-            if (cs != null && cs.queuedParts > 0) {
-                cs.queuedParts--;
-            }
         } finally {
             lock.unlock();
         }
@@ -601,7 +583,12 @@ public final class ServerCore {
 
     private void request(Message m) {
         int ch = m.channel();
+        // a part (more set) was counted in queuedParts when the tap refused it: every path below
+        // uncounts it, in the same step as the partials change where there is one, so that while a
+        // request is incomplete one of the two counts stays above zero
+        int queued = m.more() ? -1 : 0;
         if (rejected.contains(ch)) {
+            countParts(ch, queued, 0);
             m.close();
             return;
         }
@@ -613,14 +600,15 @@ public final class ServerCore {
                 boolean more = m.more();
                 m.close();
                 if (more) {
+                    countParts(ch, queued, 0);
                     return;
                 }
                 partials.remove(k);
-                countPartial(ch, -1);
+                countParts(ch, 0, -1);
                 m = whole;
             } else if (m.more()) {
                 partials.put(k, m);
-                countPartial(ch, 1);
+                countParts(ch, queued, 1);
                 return;
             }
             m.more(false);
@@ -628,12 +616,17 @@ public final class ServerCore {
         submit(ch, m);
     }
 
-    private void countPartial(int ch, int delta) {
+    /** Adjusts a channel's tap counters (see the class comment) under {@code lock}. */
+    private void countParts(int ch, int queuedDelta, int partialsDelta) {
+        if (queuedDelta == 0 && partialsDelta == 0) {
+            return;
+        }
         lock.lock();
         try {
             ChannelState cs = channels.get(ch);
             if (cs != null) {
-                cs.partials += delta;
+                cs.queuedParts = Math.max(0, cs.queuedParts + queuedDelta); // parts read before the tap existed were not counted
+                cs.partials += partialsDelta;
             }
         } finally {
             lock.unlock();
