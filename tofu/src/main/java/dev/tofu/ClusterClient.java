@@ -592,9 +592,10 @@ public final class ClusterClient implements AutoCloseable {
     }
 
     /**
-     * Whether a call failed because its channel closed while the request still waited in the engine's
-     * outbound queue: the engine returned it unwritten and {@link Client} failed the call with this
-     * text (see {@code ClientConnection.engineMessage}). Such a request never reached the server.
+     * Whether a call failed because its channel closed before the request left this process: the
+     * engine returned it unwritten from its outbound queue, or refused its post because the channel
+     * was already gone; {@link Client} fails such calls with this text (see
+     * {@code ClientConnection.engineMessage} and {@code ClientConnection.unsent}). No server ran it.
      */
     private static boolean returnedUnsent(TofuException e) {
         String text = e.getMessage();
@@ -602,7 +603,7 @@ public final class ClusterClient implements AutoCloseable {
     }
 
     /** The text of {@link Client}'s failure for a request the engine returned unwritten. */
-    static final String RETURNED_UNSENT = "closed before the request was sent";
+    static final String RETURNED_UNSENT = dev.tofu.internal.rpc.Parts.UNSENT;
 
     /** Copies what a request carries (message id, text headers, body) into {@code dst}. */
     private static Message copy(Message src, Message dst) {

@@ -89,6 +89,7 @@ public final class ClientConnection {
     private final StampedLock drainLock = new StampedLock();
     private volatile boolean draining;        // written under drainLock's write lock
     private static final MessageAccess ACCESS = MessageAccess.get();
+    private static final int RESPONSE_CODE = OpCode.RESPONSE.code();
     private final PendingTable pending = new PendingTable();
     private final CountDownLatch ended = new CountDownLatch(1);
     private final Thread receiver;
@@ -523,7 +524,7 @@ public final class ClientConnection {
         } catch (RuntimeException e) {
             releaseFrom(parts, taken);
             pending.remove(p);
-            RuntimeException x = e instanceof TofuException t ? translate(t) : e;
+            RuntimeException x = e instanceof TofuException t ? unsent(translate(t)) : e;
             p.end(x);
             throw x;
         }
@@ -534,6 +535,20 @@ public final class ClientConnection {
         for (int i = from; i < parts.size(); i++) {
             parts.get(i).close();
         }
+    }
+
+    /**
+     * A post that failed because the channel is gone says so in the words a returned request uses
+     * ({@link Parts#UNSENT}): no part of a request whose post failed is executed (the server runs a
+     * request only once its last part arrived), so a caller such as {@code ClusterClient} may send it
+     * elsewhere. Other post failures (a rule the request broke) are left as they are.
+     */
+    private TofuException unsent(TofuException e) {
+        Status s = e.status();
+        if (open && s != Status.CHANNEL_CLOSED && s != Status.SHUTDOWN_STARTED) {
+            return e;
+        }
+        return new TofuException(s, "channel " + channel + " " + Parts.UNSENT + ": " + stripStatus(e), e);
     }
 
     private TofuException translate(TofuException e) {
@@ -697,7 +712,7 @@ public final class ClientConnection {
         if (m.opCode() == OpCode.REQUEST) { // a request returned unsent: its caller fails with the reason
             PendingCall p = pending.get(m.messageId());
             if (p != null) {
-                p.fail(s, "channel " + channel + " closed before the request was sent: " + s);
+                p.fail(s, "channel " + channel + " " + Parts.UNSENT + ": " + s);
             }
         }
         m.close();
@@ -730,8 +745,6 @@ public final class ClientConnection {
         }
         return true;
     }
-
-    private static final int RESPONSE_CODE = OpCode.RESPONSE.code();
 
     private void response(Message m) {
         PendingCall p = pending.get(m.messageId());

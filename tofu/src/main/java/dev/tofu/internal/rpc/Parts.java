@@ -19,6 +19,11 @@ import java.util.List;
  */
 public final class Parts {
     /** Largest body of one frame (PROTOCOL.md §1.6). */
+    /**
+     * The words of a call's failure when its request never left this process (the channel closed
+     * first); {@code ClusterClient} reroutes such calls.
+     */
+    public static final String UNSENT = "closed before the request was sent";
     public static final int MAX_BODY = 65535;
     /** Header a server puts on the RESPONSE that reports a failed handler: {@code <ExceptionClass>: <message>}. */
     public static final String ERROR_HEADER = "~error";
