@@ -68,6 +68,8 @@ class MessageLeaseTest {
                 Named.of("body.length()", v -> v.body().length()),
                 Named.of("body.toByteArray()", v -> v.body().toByteArray()),
                 Named.of("body.asReadOnlyBuffer()", v -> v.body().asReadOnlyBuffer()),
+                Named.of("body.copyTo(byte[], int)", v -> v.body().copyTo(new byte[16], 0)),
+                Named.of("body.copyTo(ByteBuffer)", v -> v.body().copyTo(ByteBuffer.allocate(16))),
                 Named.of("body.append(byte[], off, len)", v -> v.body().append(new byte[] {1, 2}, 1, 1)),
                 Named.of("body.clear()", v -> v.body().clear()),
                 Named.of("headers.append(...)", v -> v.headers().append("c", "d")),

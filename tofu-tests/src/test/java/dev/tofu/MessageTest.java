@@ -164,6 +164,44 @@ class MessageTest {
     }
 
     @Test
+    void copyToAnArrayCopiesExactlyTheBodyAtTheOffset() {
+        Message m = new Message();
+        m.body().append(new byte[1000]).clear(); // storage longer than the body: only the body is copied
+        m.body().append(bytes("abc"));
+        byte[] dst = bytes("0123456");
+        assertEquals(3, m.body().copyTo(dst, 2), "copyTo returns length()");
+        assertArrayEquals(bytes("01abc56"), dst, "the body lands at the offset, nothing else changes");
+        dst[2] = 'X';
+        assertArrayEquals(bytes("abc"), m.body().toByteArray(), "copyTo copies: the body is not shared");
+    }
+
+    @Test
+    void copyToAnArrayTooSmallCopiesNothingAndSaysWhy() {
+        Message m = new Message();
+        m.body().append(bytes("abcd"));
+        byte[] dst = bytes("xyz12");
+        assertThrows(IndexOutOfBoundsException.class, () -> m.body().copyTo(dst, 2), "4 bytes do not fit from index 2 of 5");
+        assertThrows(IndexOutOfBoundsException.class, () -> m.body().copyTo(dst, -1), "negative offset");
+        assertArrayEquals(bytes("xyz12"), dst, "a refused copy leaves the array untouched");
+        assertThrows(NullPointerException.class, () -> m.body().copyTo((byte[]) null, 0));
+        assertEquals(0, new Message().body().copyTo(new byte[0], 0), "an empty body copies nothing, even into an empty array");
+    }
+
+    @Test
+    void copyToABufferAdvancesItsPosition() {
+        Message m = new Message();
+        m.body().append(bytes("abc"));
+        ByteBuffer dst = ByteBuffer.allocate(8).put((byte) 'z');
+        assertEquals(3, m.body().copyTo(dst), "copyTo returns length()");
+        assertEquals(4, dst.position(), "the position advances by length()");
+        assertArrayEquals(bytes("zabc"), Arrays.copyOf(dst.array(), 4));
+        ByteBuffer small = ByteBuffer.allocate(2);
+        assertThrows(java.nio.BufferOverflowException.class, () -> m.body().copyTo(small));
+        assertEquals(0, small.position(), "a refused copy leaves the buffer's position");
+        assertThrows(ReadOnlyBufferException.class, () -> m.body().copyTo(ByteBuffer.allocate(8).asReadOnlyBuffer()));
+    }
+
+    @Test
     void toByteArrayReturnsACopy() {
         Message m = new Message();
         m.body().append(bytes("abc"));

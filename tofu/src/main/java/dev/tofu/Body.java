@@ -98,6 +98,46 @@ public final class Body {
     }
 
     /**
+     * Copies the body's bytes into {@code dst} from index {@code dstOff} on, without allocating
+     * (where {@link #toByteArray()} makes a new array and {@link #asReadOnlyBuffer()} two buffer
+     * objects).
+     *
+     * @param dst    the array to copy into
+     * @param dstOff the index in {@code dst} of the body's first byte
+     * @return the number of bytes copied: {@link #length()}
+     * @throws IndexOutOfBoundsException if {@code dst} has fewer than {@link #length()} bytes
+     *                                   from {@code dstOff} on (nothing is copied then)
+     * @throws IllegalStateException     if the message's lease has ended
+     */
+    public int copyTo(byte[] dst, int dstOff) {
+        Objects.requireNonNull(dst, "dst");
+        ByteBuf b = bytes();
+        int n = b.length();
+        Objects.checkFromIndexSize(dstOff, n, dst.length);
+        System.arraycopy(b.array(), 0, dst, dstOff, n);
+        return n;
+    }
+
+    /**
+     * Copies the body's bytes into {@code dst} at its position and advances the position by
+     * {@link #length()}, without allocating.
+     *
+     * @param dst the buffer to copy into
+     * @return the number of bytes copied: {@link #length()}
+     * @throws java.nio.BufferOverflowException if {@code dst} has fewer than {@link #length()}
+     *                                          bytes remaining (nothing is copied then)
+     * @throws java.nio.ReadOnlyBufferException if {@code dst} is read-only
+     * @throws IllegalStateException            if the message's lease has ended
+     */
+    public int copyTo(ByteBuffer dst) {
+        Objects.requireNonNull(dst, "dst");
+        ByteBuf b = bytes();
+        int n = b.length();
+        dst.put(b.array(), 0, n);
+        return n;
+    }
+
+    /**
      * Returns a read-only view of the body whose {@code remaining()} equals {@link #length()}. The
      * view shares the message's storage: it is valid only while the lease lasts (a view kept after the
      * message was posted or put shows whatever the storage holds later).

@@ -45,7 +45,7 @@ final class MessageCaller implements CallingConnection.Caller {
             try (Message r = call.apply(m, timeout)) {
                 Body body = r.body();
                 int n = body.length();
-                body.asReadOnlyBuffer().get(reply.room(n), 0, n);
+                body.copyTo(reply.room(n), 0);
                 reply.length = n;
                 return true;
             }

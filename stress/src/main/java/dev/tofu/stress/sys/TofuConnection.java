@@ -10,7 +10,6 @@ import dev.tofu.Status;
 import dev.tofu.TofuException;
 
 import java.io.IOException;
-import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.function.Consumer;
 
@@ -163,8 +162,7 @@ public final class TofuConnection implements Connection {
 
     private static void copyBody(Message m, Reply reply) {
         int n = m.body().length();
-        ByteBuffer view = m.body().asReadOnlyBuffer();
-        view.get(reply.room(n), 0, n);
+        m.body().copyTo(reply.room(n), 0);
         reply.length = n;
         reply.messageId = m.messageId();
         reply.more = m.more();
