@@ -11,9 +11,11 @@ import dev.tofu.Reactor;
 import dev.tofu.internal.engine.GroupQueue;
 import dev.tofu.testing.NoLeaks;
 import dev.tofu.testing.PinningGuard;
+import dev.tofu.testing.TimerNoise;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
+
 
 import java.time.Duration;
 import java.util.ArrayList;
@@ -242,18 +244,7 @@ class GroupQueueTimedWaitTest {
         // and contends for its lock. A producer's unpark that arrived while the consumer was enlisting
         // used to be swallowed by that lock's own park: the consumer slept until its deadline with
         // the message queued.
-        java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
-        List<Thread> noise = new ArrayList<>();
-        for (int i = 0; i < 8; i++) {
-            noise.add(Thread.ofVirtual().start(() -> {
-                while (!stop.get()) {
-                    var e = dev.tofu.internal.concurrent.WaitTimer.SHARED.enlist(Thread.currentThread(),
-                            System.nanoTime() + millis(2));
-                    dev.tofu.internal.concurrent.WaitTimer.SHARED.withdraw(e);
-                }
-            }));
-        }
-        try {
+        try (TimerNoise noise = new TimerNoise()) {
             GroupQueue q = new GroupQueue(16);
             for (int round = 0; round < 20_000; round++) {
                 long id = round + 1;
@@ -266,11 +257,6 @@ class GroupQueueTimedWaitTest {
                 assertTrue(waited < TimeUnit.SECONDS.toNanos(5), "round " + round + ": the message waited "
                         + TimeUnit.NANOSECONDS.toMillis(waited) + " ms for a wake-up that was lost");
                 producer.join();
-            }
-        } finally {
-            stop.set(true);
-            for (Thread t : noise) {
-                t.join();
             }
         }
     }

@@ -2,7 +2,9 @@ package dev.tofu.rpc;
 
 import dev.tofu.Client;
 import dev.tofu.Message;
+import dev.tofu.Reactor;
 import dev.tofu.Server;
+import dev.tofu.testing.Wire.Transport;
 import dev.tofu.testing.PinningGuard;
 
 import java.nio.charset.StandardCharsets;
@@ -35,6 +37,13 @@ final class Rpc {
     }
 
     private Rpc() {
+    }
+
+    /** A started server on {@code reactor} that answers every request with the request itself. */
+    static Server echoServer(Reactor reactor, Transport transport) {
+        return Server.builder(reactor).listen(transport.serverAddress())
+                .onRequest(request -> request)
+                .start();
     }
 
     /** Pinning guards for the request/response layer's own threads (the engine's are guarded by @ExtendWith). */

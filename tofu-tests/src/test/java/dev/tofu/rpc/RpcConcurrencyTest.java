@@ -42,9 +42,7 @@ class RpcConcurrencyTest {
     @EnumSource(Transport.class)
     void thousandVirtualThreadCallersOnOneClientEachGetTheirOwnResponses(Transport transport) throws Exception {
         try (Reactor serverReactor = Reactor.create(); Reactor clientReactor = Reactor.create()) {
-            Server server = Server.builder(serverReactor).listen(transport.serverAddress())
-                    .onRequest(request -> request) // echo
-                    .start();
+            Server server = Rpc.echoServer(serverReactor, transport);
             Client client = Client.connect(clientReactor, server.addresses().get(0));
             AtomicInteger matched = new AtomicInteger();
             try (ExecutorService callers = Executors.newVirtualThreadPerTaskExecutor()) {

@@ -175,8 +175,7 @@ class RpcDrainTest {
     @EnumSource(Transport.class)
     void theDrainIsASignalWithADrainHeaderRequestsBeforeTheAckAreServedAndTheAckReleasesTheBye(Transport transport) throws Exception {
         try (Reactor serverReactor = Reactor.create(); Reactor rawReactor = Reactor.create()) {
-            Server server = Server.builder(serverReactor).listen(transport.serverAddress())
-                    .onRequest(request -> request).start();
+            Server server = Rpc.echoServer(serverReactor, transport);
             Ampe ampe = rawReactor.ampe();
             try (ChannelGroup raw = ampe.create()) {
                 Message hello = ampe.get(dev.tofu.AllocationStrategy.ALWAYS);

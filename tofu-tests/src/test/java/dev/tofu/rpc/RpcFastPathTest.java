@@ -44,9 +44,7 @@ class RpcFastPathTest {
     @EnumSource(Transport.class)
     void multiPartRequestsMixedWithOneFrameRequestsOnOneChannelArriveWhole(Transport transport) throws Exception {
         try (Reactor serverReactor = Reactor.create(); Reactor clientReactor = Reactor.create()) {
-            Server server = Server.builder(serverReactor).listen(transport.serverAddress())
-                    .onRequest(request -> request) // echo
-                    .start();
+            Server server = Rpc.echoServer(serverReactor, transport);
             Client client = Client.connect(clientReactor, server.addresses().get(0));
             AtomicInteger whole = new AtomicInteger();
             Rpc.callers(16, caller -> {

@@ -131,8 +131,7 @@ class RpcInterruptTest {
     @EnumSource(Transport.class)
     void callOnAnAlreadyInterruptedThreadFailsAtOnceWithTheFlagKept(Transport transport) throws Exception {
         try (Reactor serverReactor = Reactor.create(); Reactor clientReactor = Reactor.create()) {
-            Server server = Server.builder(serverReactor).listen(transport.serverAddress())
-                    .onRequest(request -> request).start();
+            Server server = Rpc.echoServer(serverReactor, transport);
             Client client = Client.connect(clientReactor, server.addresses().get(0));
             CompletableFuture<Outcome> outcome = new CompletableFuture<>();
             Thread.ofVirtual().start(() -> {

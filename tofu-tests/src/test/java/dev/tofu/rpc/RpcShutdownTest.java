@@ -87,8 +87,7 @@ class RpcShutdownTest {
     void isRunningIsFalseOnceTheServersReactorIsClosed(Transport transport) {
         Reactor serverReactor = Reactor.create();
         try {
-            Server server = Server.builder(serverReactor).listen(transport.serverAddress())
-                    .onRequest(request -> request).start();
+            Server server = Rpc.echoServer(serverReactor, transport);
             assertTrue(server.isRunning());
             serverReactor.close();
             assertTrue(NoLeaks.awaitTrue(() -> !server.isRunning(), Duration.ofSeconds(5)),

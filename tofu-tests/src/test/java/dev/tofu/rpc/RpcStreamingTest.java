@@ -177,8 +177,7 @@ class RpcStreamingTest {
         byte[] big = new byte[1 << 20];
         new Random(7).nextBytes(big);
         try (Reactor serverReactor = Reactor.create(); Reactor clientReactor = Reactor.create()) {
-            Server server = Server.builder(serverReactor).listen(transport.serverAddress())
-                    .onRequest(request -> request).start();
+            Server server = Rpc.echoServer(serverReactor, transport);
             Client client = Client.connect(clientReactor, server.addresses().get(0));
             Message request = client.newMessage();
             request.body().append(big);

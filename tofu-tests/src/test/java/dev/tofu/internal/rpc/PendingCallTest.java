@@ -5,6 +5,7 @@ import dev.tofu.OpCode;
 import dev.tofu.Status;
 import dev.tofu.TofuException;
 import dev.tofu.TofuInterruptedException;
+import dev.tofu.testing.TimerNoise;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -124,18 +125,7 @@ class PendingCallTest {
         // enlisting pokes it and contends for its lock; a caller whose wait begins just as its part
         // arrives must still get it at once, not at its 30 s deadline (an unpark that came while
         // the caller was enlisting used to be swallowed by that lock's own park).
-        java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
-        List<Thread> noise = new ArrayList<>();
-        for (int i = 0; i < 8; i++) {
-            noise.add(Thread.ofVirtual().start(() -> {
-                while (!stop.get()) {
-                    var e = dev.tofu.internal.concurrent.WaitTimer.SHARED.enlist(Thread.currentThread(),
-                            System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(2));
-                    dev.tofu.internal.concurrent.WaitTimer.SHARED.withdraw(e);
-                }
-            }));
-        }
-        try {
+        try (TimerNoise noise = new TimerNoise()) {
             for (int round = 0; round < 20_000; round++) {
                 PendingCall p = new PendingCall(round + 1, false);
                 Message m = part(round + 1, 0, false);
@@ -147,11 +137,6 @@ class PendingCallTest {
                 assertTrue(waited < TimeUnit.SECONDS.toNanos(5), "round " + round + ": the part waited "
                         + TimeUnit.NANOSECONDS.toMillis(waited) + " ms for a wake-up that was lost");
                 producer.join();
-            }
-        } finally {
-            stop.set(true);
-            for (Thread t : noise) {
-                t.join();
             }
         }
     }
