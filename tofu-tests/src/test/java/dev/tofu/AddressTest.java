@@ -199,6 +199,15 @@ class AddressTest {
     }
 
     @Test
+    void aBareUdsValueEndingInSpaceOrTabIsInvalidBecauseNoHeaderCouldCarryIt() {
+        assertInvalid(() -> Address.parse("uds|/tmp/p "), "§1.5/§4: a header line would trim the path's last space");
+        assertInvalid(() -> Address.parse("uds|/tmp/p\t"), "§1.5/§4: a header line would trim the path's last TAB");
+        assertEquals(Address.udsClient(Path.of("/tmp/p")), Address.parse("~connect_to:uds|/tmp/p \t"),
+                "§1.5: in a header line the same text is trimmed and parses");
+        assertEquals(Address.parse("uds|a b"), Address.parse("~connect_to:uds|a b"), "§4: an inner space is kept");
+    }
+
+    @Test
     void valueAndHeaderNameDescribeTheAddress() {
         assertEquals("tcp|h|5", Address.tcpServer("h", 5).value(), "§4: TCP value tcp|host|port");
         assertEquals("uds|/x", Address.udsServer(Path.of("/x")).value(), "§4: UDS value uds|path");

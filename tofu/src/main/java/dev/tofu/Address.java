@@ -133,7 +133,9 @@ public sealed interface Address permits Address.TcpClient, Address.TcpServer, Ad
      *
      * @param text a header line or a bare address value
      * @return the parsed address
-     * @throws TofuException {@link Status#INVALID_ADDRESS} for anything malformed
+     * @throws TofuException {@link Status#INVALID_ADDRESS} for anything malformed, including a bare
+     *                       {@code uds|path} value whose path ends with a space or TAB (a header line
+     *                       trims them, so such a path could not be sent)
      */
     static Address parse(String text) {
         Objects.requireNonNull(text, "text");
@@ -187,6 +189,11 @@ public sealed interface Address permits Address.TcpClient, Address.TcpServer, Ad
                 throw new TofuException(Status.INVALID_ADDRESS, "two-part address must be uds|path: '" + value + "'");
             }
             String path = parts[1];
+            if (!path.isEmpty() && (path.endsWith(" ") || path.endsWith("\t"))) {
+                // Only a bare value can get here: a header line's value is trimmed (§1.5), so this
+                // path could not survive its own canonical form.
+                throw new TofuException(Status.INVALID_ADDRESS, "UDS path ends with a space or TAB, which a header line trims: '" + value + "'");
+            }
             if (path.getBytes(StandardCharsets.UTF_8).length > UDS_PATH_MAX_BYTES) {
                 throw new TofuException(Status.INVALID_ADDRESS, "UDS path longer than " + UDS_PATH_MAX_BYTES + " bytes");
             }
