@@ -149,6 +149,49 @@ class PinningGuardTest {
     }
 
     @Test
+    void pinsInTheApplicationsCodeAreNotTofus() {
+        // The two stacks CI saw on JDK 25 in request handlers written by tests ("Contended monitor
+        // enter", "Freeze or preempt failed"): a first string concatenation linked by two handlers at
+        // once, and a first InterruptedException thrown from AQS's timed acquire.
+        assertTrue(PinningGuard.isApplicationCode(List.of(
+                "dev.tofu.rpc.RpcStreamingTest.lambda$streamingServer$0",
+                "dev.tofu.rpc.RpcStreamingTest$$Lambda.0x000000003f2ab8c8.handle",
+                "dev.tofu.internal.rpc.ServerCore.runStreaming",
+                "dev.tofu.internal.rpc.ServerCore.runHandler"), PinningGuard::isLibraryType));
+        assertTrue(PinningGuard.isApplicationCode(List.of(
+                "java.util.concurrent.locks.AbstractQueuedSynchronizer.tryAcquireSharedNanos",
+                "java.util.concurrent.CountDownLatch.await",
+                "dev.tofu.rpc.Rpc.await",
+                "dev.tofu.rpc.RpcFailureTest.lambda$channelLossWakesEveryCaller$0",
+                "dev.tofu.internal.rpc.ServerCore.runSimple"), PinningGuard::isLibraryType));
+    }
+
+    @Test
+    void pinsInTofusCodeOrInTheJdkBelowItAreCounted() {
+        assertFalse(PinningGuard.isApplicationCode(List.of(
+                "java.util.concurrent.locks.AbstractQueuedSynchronizer.acquire",
+                "dev.tofu.internal.rpc.ServerCore.runSimple",
+                "dev.tofu.rpc.RpcFailureTest.someTest"), PinningGuard::isLibraryType),
+                "the innermost frame outside the JDK is tofu's");
+        assertFalse(PinningGuard.isApplicationCode(List.of(
+                "java.lang.VirtualThread.park", "java.lang.VirtualThread.run"), PinningGuard::isLibraryType),
+                "a stack of JDK frames only is not excused");
+        assertFalse(PinningGuard.isApplicationCode(List.of(
+                "dev.tofu.internal.NoSuchType.run", "dev.tofu.rpc.Rpc.await"), PinningGuard::isLibraryType),
+                "a type that cannot be found counts as tofu's");
+    }
+
+    @Test
+    void theLibrarysTypesAreToldApartFromTestTypesInTheSamePackages() {
+        assertTrue(PinningGuard.isLibraryType("dev.tofu.Message"));
+        assertTrue(PinningGuard.isLibraryType("dev.tofu.internal.rpc.ServerCore"));
+        assertFalse(PinningGuard.isLibraryType("dev.tofu.AddressTest"), "a test class in the library's own package");
+        assertFalse(PinningGuard.isLibraryType(PinningGuardTest.class.getName()));
+        assertFalse(PinningGuard.isLibraryType(PinningGuardTest.class.getName() + "$$Lambda.0x0000000012345678"),
+                "a lambda's hidden class is its host's");
+    }
+
+    @Test
     void aJavaAgentTransformingAClassAsItLoadsIsClassLoading() {
         // The Jazzer fuzz tests attach an agent to the test JVM; it transforms classes as they load
         // (seen in CI under TlsTransport.fillNetIn -> SocketChannelImpl.socket).

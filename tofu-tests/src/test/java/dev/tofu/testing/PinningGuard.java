@@ -9,7 +9,9 @@ import org.junit.jupiter.api.extension.ExtensionContext;
 
 import java.time.Duration;
 import java.util.List;
+import java.util.Objects;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Predicate;
 
 import static org.junit.jupiter.api.Assertions.fail;
 
@@ -32,7 +34,10 @@ import static org.junit.jupiter.api.Assertions.fail;
  * initialises the classes its threads use when a reactor is created, so they do not stall
  * channels; the guard is about pins that can repeat in steady state. Nor are pins inside the JDK's
  * own bookkeeping monitors (a thread's interrupt lock, the poller's and the thread container's
- * registries): see {@link #isJdkBookkeeping(List)}.
+ * registries): see {@link #isJdkBookkeeping(List)}. Nor, finally, are pins in the application's code
+ * that a tofu thread runs (a test's request handler): the guard is about tofu's code, and a handler
+ * first linking a string concatenation or throwing a JDK exception can meet a VM-internal lock
+ * with no frame that says so (seen in CI); see {@link #isApplicationCode(List, Predicate)}.
  */
 public final class PinningGuard implements BeforeAllCallback, AfterAllCallback {
     /** Thread-name prefix of every engine thread. */
@@ -154,22 +159,78 @@ public final class PinningGuard implements BeforeAllCallback, AfterAllCallback {
         return false;
     }
 
+    /**
+     * Whether a pinned stack (innermost first, as {@code Type.method}) is in the application's code
+     * rather than tofu's: its innermost frame outside the JDK belongs to a type that is not the
+     * library's. A stack made only of JDK frames, or whose innermost other frame is the library's,
+     * is tofu's to answer for.
+     *
+     * @param frames        the stack, innermost first
+     * @param isLibraryType whether a type (by name) is part of the tofu library
+     */
+    public static boolean isApplicationCode(List<String> frames, Predicate<String> isLibraryType) {
+        for (String frame : frames) {
+            int dot = frame.lastIndexOf('.');
+            String type = dot < 0 ? frame : frame.substring(0, dot);
+            if (!isJdkType(type)) {
+                return !isLibraryType.test(type);
+            }
+        }
+        return false;
+    }
+
+    private static boolean isJdkType(String type) {
+        return type.startsWith("java.") || type.startsWith("javax.") || type.startsWith("jdk.")
+                || type.startsWith("sun.") || type.startsWith("com.sun.");
+    }
+
+    /**
+     * Whether the named type was loaded from where the library's classes come from. A type that
+     * cannot be found (a hidden class other than a lambda's) counts as the library's, so an
+     * unknown frame never hides a pin.
+     */
+    public static boolean isLibraryType(String type) {
+        int lambda = type.indexOf("$$Lambda");
+        String name = lambda < 0 ? type : type.substring(0, lambda);
+        try {
+            Class<?> c = Class.forName(name, false, PinningGuard.class.getClassLoader());
+            return Objects.equals(codeSource(c), LIBRARY_CODE_SOURCE);
+        } catch (ClassNotFoundException | LinkageError e) {
+            return true;
+        }
+    }
+
+    private static final Object LIBRARY_CODE_SOURCE = codeSource(dev.tofu.Message.class);
+
+    private static Object codeSource(Class<?> c) {
+        var domain = c.getProtectionDomain();
+        var source = domain == null ? null : domain.getCodeSource();
+        return source == null ? null : source.getLocation();
+    }
+
     /** One recording: start it, run code, stop it and read the pins of matching threads. */
     public static final class Recorder {
         private final String prefix;
-        private final boolean countClassLoading;
+        private final boolean countExcused;
         private final List<String> pins = new CopyOnWriteArrayList<>();
         private final RecordingStream stream = new RecordingStream();
 
-        /** Records pins of threads whose name starts with {@code prefix}, except class-loading pins. */
+        /**
+         * Records pins of threads whose name starts with {@code prefix}, except those the guard
+         * excuses: one-time class loading, the JDK's bookkeeping, the application's own code.
+         */
         public Recorder(String prefix) {
             this(prefix, false);
         }
 
-        /** Records pins of threads whose name starts with {@code prefix}; class-loading pins too if asked. */
-        public Recorder(String prefix, boolean countClassLoading) {
+        /**
+         * Records pins of threads whose name starts with {@code prefix}; with {@code countExcused},
+         * also those of one-time class loading and of the application's own code (tests of the guard
+         * make their pins in such code).
+         */
+        public Recorder(String prefix, boolean countExcused) {
             this.prefix = prefix;
-            this.countClassLoading = countClassLoading;
+            this.countExcused = countExcused;
             stream.enable("jdk.VirtualThreadPinned").withThreshold(Duration.ZERO).withStackTrace();
             stream.onEvent("jdk.VirtualThreadPinned", this::onPinned);
         }
@@ -189,8 +250,8 @@ public final class PinningGuard implements BeforeAllCallback, AfterAllCallback {
         private void onPinned(RecordedEvent e) {
             RecordedThread t = e.getThread("eventThread");
             String name = t == null ? null : t.getJavaName();
-            if (name != null && name.startsWith(prefix) && (countClassLoading || !isClassLoading(e))
-                    && !isJdkBookkeepingLock(e)) {
+            if (name != null && name.startsWith(prefix) && !isJdkBookkeepingLock(e)
+                    && (countExcused || !isClassLoading(e) && !isApplicationCode(frames(e), PinningGuard::isLibraryType))) {
                 var stack = e.getStackTrace();
                 String top = stack == null || stack.getFrames().isEmpty() ? "?"
                         : stack.getFrames().subList(0, Math.min(8, stack.getFrames().size())).stream()
