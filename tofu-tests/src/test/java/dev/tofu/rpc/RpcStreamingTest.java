@@ -60,10 +60,11 @@ class RpcStreamingTest {
                                 part.body().append(bytes);
                                 if (i == PARTS - 1) {
                                     part.headers().append("crc", Long.toString(crc.getValue()));
+                                    // before the last part goes: the client may check it the moment that part arrives
+                                    serverCrc.set(crc.getValue());
                                 }
                                 out.send(part, i < PARTS - 1);
                             }
-                            serverCrc.set(crc.getValue());
                         }
                         case "crc" -> {
                             byte[] body = request.body().toByteArray();
