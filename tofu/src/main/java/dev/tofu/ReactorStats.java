@@ -5,7 +5,9 @@ import java.util.Map;
 
 /**
  * A snapshot of what a {@link Reactor} is doing, from {@link Reactor#stats()}. Each figure is read
- * without stopping the engine, so figures taken together may be a moment apart.
+ * without stopping the engine, so figures taken together may be a moment apart. One pairing holds:
+ * the bytes of every frame counted in {@code messagesIn} ({@code messagesOut}) are already in
+ * {@code bytesIn} ({@code bytesOut}), here and in any later snapshot.
  *
  * @param openListeners    listener channels open now
  * @param openClients      client channels open now (connecting or connected)

@@ -155,8 +155,8 @@ public final class Engine implements Ampe {
             depths.add(g.queued());
         }
         return new ReactorStats(counters.listeners.get(), counters.clients.get(), counters.servers.get(), depths,
-                pool.idleCount(), pool.createdCount(), counters.messagesIn.sum(), counters.bytesIn.sum(),
-                counters.messagesOut.sum(), counters.bytesOut.sum(), counters.closeReasons(),
+                pool.idleCount(), pool.createdCount(), counters.traffic.messagesIn(), counters.traffic.bytesIn(),
+                counters.traffic.messagesOut(), counters.traffic.bytesOut(), counters.closeReasons(),
                 counters.refusedConnections.sum());
     }
 

@@ -17,10 +17,7 @@ final class EngineCounters {
     final AtomicInteger clients = new AtomicInteger();
     final AtomicInteger servers = new AtomicInteger();
     final AtomicInteger threads = new AtomicInteger();   // this engine's live channel threads
-    final LongAdder messagesIn = new LongAdder();
-    final LongAdder bytesIn = new LongAdder();
-    final LongAdder messagesOut = new LongAdder();
-    final LongAdder bytesOut = new LongAdder();
+    final TrafficCounters traffic = new TrafficCounters();
     final LongAdder refusedConnections = new LongAdder(); // accepted and closed at once (limits, no number)
     private final LongAdder[] closeReasons = new LongAdder[Status.values().length];
 

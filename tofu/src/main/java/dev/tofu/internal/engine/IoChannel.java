@@ -296,13 +296,11 @@ final class IoChannel extends Channel implements ChannelHost {
 
     @Override
     public void countIn(int n, long bytes) {
-        engine.counters.messagesIn.add(n);
-        engine.counters.bytesIn.add(bytes);
+        engine.counters.traffic.countIn(n, bytes);
     }
 
     @Override
     public void countOut(int n, long bytes) {
-        engine.counters.messagesOut.add(n);
-        engine.counters.bytesOut.add(bytes);
+        engine.counters.traffic.countOut(n, bytes);
     }
 }
