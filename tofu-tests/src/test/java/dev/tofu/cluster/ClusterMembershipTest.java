@@ -140,7 +140,8 @@ class ClusterMembershipTest {
                     assertEquals(3, cluster.stats().server(x).openChannels(), cluster.stats().toString());
                 }
                 for (Server x : servers) {
-                    assertEquals(3, x.channels().size());
+                    // the server lists a channel once its HelloResponse is posted: the client may hear it first
+                    Probe.awaitTrue(() -> x.channels().size() == 3, Echo.WAIT, "three channels on each server: " + x.channels());
                 }
                 for (int i = 0; i < 60; i++) {
                     Echo.call(cluster, "n" + i);

@@ -112,6 +112,9 @@ class TimeoutsTest {
                 java.util.concurrent.locks.LockSupport.parkNanos(T.toNanos() / 4); // pacing, not synchronisation
             }
             assertTrue(quiet.awaitPeerClose(LATEST), "the quiet channel was closed");
+            // the socket closes before the channel finishes and counts its reason: wait for the count
+            Probe.awaitTrue(() -> server.closes(Status.COMMUNICATION_FAILED) >= 1, Wire.WAIT,
+                    "the quiet channel's close is counted: " + server.reactor.stats().closeReasons());
             assertEquals(1, server.closes(Status.COMMUNICATION_FAILED), "exactly the quiet channel: " + server.reactor.stats().closeReasons());
             chatty.write(Raw.frame(1, OpCode.SIGNAL.code(), ++id, "beat"));
             assertEquals(id, chatty.readFrame(Wire.WAIT).messageId());
