@@ -189,7 +189,7 @@ public sealed interface Address permits Address.TcpClient, Address.TcpServer, Ad
                 throw new TofuException(Status.INVALID_ADDRESS, "two-part address must be uds|path: '" + value + "'");
             }
             String path = parts[1];
-            if (!path.isEmpty() && (path.endsWith(" ") || path.endsWith("\t"))) {
+            if (!path.isEmpty() && Formatting.isSpaceOrTab(path.charAt(path.length() - 1))) {
                 // Only a bare value can get here: a header line's value is trimmed (§1.5), so this
                 // path could not survive its own canonical form.
                 throw new TofuException(Status.INVALID_ADDRESS, "UDS path ends with a space or TAB, which a header line trims: '" + value + "'");
@@ -406,7 +406,7 @@ final class Formatting {
         return null;
     }
 
-    private static boolean isSpaceOrTab(char c) {
+    static boolean isSpaceOrTab(char c) {
         return c == ' ' || c == '\t';
     }
 
